@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'stores/sqlite-store': 'src/stores/sqlite-store.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
+  format: ['esm'],
+  target: 'node22',
+  platform: 'neutral',
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  external: ['vitest', 'node:sqlite'],
+});
