@@ -31,8 +31,9 @@ export class MemoryStore implements RateLimitStore {
       const block = this.#blocks.get(scope);
       if (!block) continue;
       if (block.until > input.now) return { ok: false, blocked: { ...block } };
-      if (block.state === 'circuit-open' && !probe) probe = block;
-      else if (block.state !== 'circuit-open') this.#blocks.delete(scope);
+      const halfOpen = block.state === 'circuit-open' || block.state === 'probing';
+      if (halfOpen && !probe) probe = block;
+      else if (!halfOpen) this.#blocks.delete(scope);
     }
     const states: BucketState[] = [];
     for (const demand of input.buckets) {
@@ -69,6 +70,7 @@ export class MemoryStore implements RateLimitStore {
         if (state) state.inFlight = Math.max(0, state.inFlight - units);
       }
     }
+    this.#expireLeases(input.now);
     for (const settled of input.buckets) {
       const state = this.#buckets.get(settled.id);
       if (!state) {
@@ -95,6 +97,7 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
+    this.#expireLeases(input.now);
     for (const observation of input.observations) this.#apply(observation, input.now);
   }
 
@@ -130,14 +133,14 @@ export class MemoryStore implements RateLimitStore {
     this.#expireLeases(input.now);
     const buckets = [...this.#buckets.values()].map((state) => {
       const copy = { ...state };
-      if (copy.resetAt !== null && copy.resetAt <= input.now && copy.limit !== null) {
+      if (copy.resetAt !== null && copy.resetAt <= input.now) {
         copy.remaining = copy.limit;
         copy.resetAt = null;
       }
       return copy;
     });
     const blocks = [...this.#blocks.values()]
-      .filter((block) => block.until > input.now || block.state === 'circuit-open')
+      .filter((block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing')
       .map((block) => ({ ...block }));
     return { buckets, blocks };
   }

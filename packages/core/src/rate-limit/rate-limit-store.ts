@@ -4,7 +4,7 @@ import type { BlockRecord, BlockState, BucketDemand, BucketObservation, BucketSt
 export interface AcquireInput {
   /** Current time (epoch ms). Stores never read the clock themselves. */
   now: number;
-  /** Identifies this reservation; {@link RateLimitStore.settle} releases it. */
+  /** Identifies this reservation, unique per acquire; {@link RateLimitStore.settle} releases it. */
   leaseId: string;
   /** When the reservation lapses if it is never settled (a crashed process). */
   leaseExpiresAt: number;
@@ -76,8 +76,8 @@ export interface StoreSnapshot {
  * - `concurrency` buckets admit while `inFlight + cost <= limit`; others while
  *   `remaining` is unknown or `remaining >= cost`.
  * - Blocks on any scope in `blockScopes` refuse, unless expired. An expired
- *   `circuit-open` block becomes `probing` until `probeUntil` and admits this one
- *   attempt as the probe.
+ *   `circuit-open` block (or a `probing` one whose probe never reported back)
+ *   becomes `probing` until `probeUntil` and admits this one attempt as the probe.
  * - Admitting takes `cost` from `remaining` (not for concurrency), adds it to
  *   `inFlight`, and records the lease. Expired leases give back their `inFlight`.
  * - Settling removes the lease. An observed `remaining` replaces the stored one,
@@ -99,7 +99,7 @@ export interface RateLimitStore {
   recordFailure(input: { now: number; scope: string }): Promise<number>;
   /** Resets the consecutive-failure count of a scope (a success). */
   clearFailures(input: { scope: string }): Promise<void>;
-  /** Everything held now; expired blocks are left out. */
+  /** Everything held now; expired blocks are left out, except half-open circuits awaiting a probe. */
   snapshot(input: { now: number }): Promise<StoreSnapshot>;
   /**
    * Forgets buckets, blocks and failure counts whose scope starts with `scopePrefix`,

@@ -1,0 +1,45 @@
+import type { BucketWindow } from '../../rate-limit/bucket.ts';
+import { classifyFailure, reclassify } from '../classify-failure.ts';
+import type { HeaderBucketSpec, ProviderPreset } from '../provider-preset.ts';
+import { readErrorBody } from '../read-error-body.ts';
+
+const SUFFIXES: ReadonlyArray<readonly [HeaderBucketSpec['kind'], BucketWindow, string]> = [
+  ['requests', 'minute', 'requests-minute'],
+  ['requests', 'hour', 'requests-hour'],
+  ['requests', 'day', 'requests-day'],
+  ['tokens', 'minute', 'tokens-minute'],
+  ['tokens', 'hour', 'tokens-hour'],
+  ['tokens', 'day', 'tokens-day'],
+];
+
+/**
+ * Cerebras: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}-{minute,hour,day}` on 200s,
+ * resets in float seconds (`33011.38`); 429s carry no such headers. `queue_exceeded` means the
+ * service is overloaded, not that your quota is spent, even though it says `x-should-retry: false`.
+ */
+export const cerebras: ProviderPreset = {
+  id: 'cerebras',
+  name: 'Cerebras',
+  baseUrl: 'https://api.cerebras.ai/v1',
+  envKeys: ['CEREBRAS_API_KEY'],
+  headerBuckets: SUFFIXES.map(([kind, window, suffix]) => ({
+    kind,
+    window,
+    scope: 'model',
+    limitHeader: `x-ratelimit-limit-${suffix}`,
+    remainingHeader: `x-ratelimit-remaining-${suffix}`,
+    resetHeader: `x-ratelimit-reset-${suffix}`,
+    resetFormat: 'seconds',
+  })),
+  chargesMaxTokensUpfront: true,
+  knownLimits: { requestsPerMinute: 30, requestsPerDay: 14_400, tokensPerMinute: 60_000, tokensPerDay: 1_000_000 },
+  classify(answer) {
+    const body = readErrorBody(answer.body);
+    // Its Retry-After (~60 s) is the same on every quota 429: a daily quota waits for its reset.
+    const verdict = classifyFailure(answer, { body, quotaWaitsForClock: true });
+    if (body.param === 'queue' || body.code === 'queue_exceeded') {
+      return reclassify(verdict, answer, { kind: 'server', label: 'overloaded (queue full)' });
+    }
+    return verdict;
+  },
+};

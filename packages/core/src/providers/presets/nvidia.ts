@@ -1,0 +1,13 @@
+import { classifyFailure } from '../classify-failure.ts';
+import type { ProviderPreset } from '../provider-preset.ts';
+
+/** NVIDIA NIM: no limit headers (about 40 requests a minute); a 429 is `{status:429,title:"Too Many Requests"}`. */
+export const nvidia: ProviderPreset = {
+  id: 'nvidia',
+  name: 'NVIDIA NIM',
+  baseUrl: 'https://integrate.api.nvidia.com/v1',
+  envKeys: ['NVIDIA_API_KEY'],
+  headerBuckets: [],
+  knownLimits: { requestsPerMinute: 40 },
+  classify: (answer) => classifyFailure(answer),
+};

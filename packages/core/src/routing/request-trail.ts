@@ -1,0 +1,187 @@
+import type { AttemptSummary } from '../errors.ts';
+import type { ChainEvents } from '../events/chain-events.ts';
+import type { AttemptRecord, RequestRecord, TokenUsage } from '../events/request-record.ts';
+import type { Candidate } from './candidate.ts';
+
+/** Identity of the request a trail belongs to. */
+export interface TrailIdentity {
+  id: string;
+  chain: string;
+  kind: 'chat' | 'embedding';
+  stream: boolean;
+  metadata?: Record<string, string> | undefined;
+}
+
+/** An attempt in progress; finish it with {@link RequestTrail.finishAttempt}. */
+export interface OpenAttempt {
+  record: AttemptRecord;
+}
+
+/** What {@link RequestTrail.end} needs to close the record. */
+export interface TrailEnd {
+  outcome: RequestRecord['outcome'];
+  status: number;
+  provider?: string | undefined;
+  model?: string | undefined;
+  usage?: TokenUsage | undefined;
+  ttftMs?: number | undefined;
+  error?: { code: string; message: string } | undefined;
+}
+
+const trailHeaderLimit = 1_500;
+
+/**
+ * Collects the attempt trail of one request, emits `attempt-*` and `request-*`
+ * events, names what happened in response headers, and produces the request record.
+ */
+export class RequestTrail {
+  readonly identity: TrailIdentity;
+  readonly startedAt: number;
+  readonly attempts: AttemptRecord[] = [];
+  queuedMs = 0;
+  readonly #events: ChainEvents;
+  readonly #now: () => number;
+  #ended = false;
+
+  constructor(identity: TrailIdentity, events: ChainEvents, now: () => number) {
+    this.identity = identity;
+    this.#events = events;
+    this.#now = now;
+    this.startedAt = now();
+    events.emit('request-start', {
+      id: identity.id,
+      chain: identity.chain,
+      kind: identity.kind,
+      stream: identity.stream,
+      at: this.startedAt,
+      metadata: identity.metadata,
+    });
+  }
+
+  /** Records a candidate skipped without a request. */
+  skip(candidate: Candidate, reason: string, failure?: string): void {
+    const record = this.#newRecord(candidate, 'skipped', reason);
+    record.failure = failure;
+    this.attempts.push(record);
+    this.#events.emit('attempt-end', { requestId: this.identity.id, attempt: record });
+  }
+
+  /** Opens an attempt that sends a request. */
+  start(candidate: Candidate, options: { continuation?: boolean } = {}): OpenAttempt {
+    const record = this.#newRecord(candidate, 'failed', 'in progress');
+    if (options.continuation) record.continuation = true;
+    this.attempts.push(record);
+    this.#events.emit('attempt-start', {
+      requestId: this.identity.id,
+      provider: record.provider,
+      model: record.model,
+      key: record.key,
+      entryIndex: record.entryIndex,
+      at: record.startedAt,
+    });
+    return { record };
+  }
+
+  /** Closes an attempt. */
+  finishAttempt(
+    attempt: OpenAttempt,
+    result: {
+      outcome: AttemptRecord['outcome'];
+      reason: string;
+      status?: number | undefined;
+      failure?: string | undefined;
+      retries?: number | undefined;
+      ttftMs?: number | undefined;
+      usage?: TokenUsage | undefined;
+    },
+  ): void {
+    const record = attempt.record;
+    record.outcome = result.outcome;
+    record.reason = result.reason;
+    record.status = result.status;
+    record.failure = result.failure;
+    if (result.retries) record.retries = result.retries;
+    record.ttftMs = result.ttftMs;
+    record.usage = result.usage;
+    record.latencyMs = this.#now() - record.startedAt;
+    this.#events.emit('attempt-end', { requestId: this.identity.id, attempt: record });
+  }
+
+  /** Response headers naming what happened. */
+  headers(answered?: Candidate): Record<string, string> {
+    const headers: Record<string, string> = {
+      'x-429chain-request-id': this.identity.id,
+      'x-429chain-chain': this.identity.chain,
+      'x-429chain-attempts': String(this.attempts.filter((attempt) => attempt.outcome !== 'skipped').length),
+    };
+    if (answered) {
+      headers['x-429chain-provider'] = answered.entry.provider.id;
+      headers['x-429chain-model'] = answered.entry.model;
+    }
+    let trail = this.attempts.map(compactStep).join(', ');
+    if (trail.length > trailHeaderLimit) trail = `${trail.slice(0, trailHeaderLimit - 3)}...`;
+    headers['x-429chain-trail'] = trail.replace(/[^\x20-\x7e]/g, '?');
+    return headers;
+  }
+
+  /** The trail as the error hierarchy reports it. */
+  summaries(): AttemptSummary[] {
+    return this.attempts.map((attempt) => ({
+      provider: attempt.provider,
+      model: attempt.model,
+      key: attempt.key,
+      outcome: attempt.outcome,
+      reason: attempt.reason,
+      status: attempt.status,
+    }));
+  }
+
+  /** Closes the request: emits `request-end` once and returns the record. */
+  end(end: TrailEnd): RequestRecord | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const endedAt = this.#now();
+    const record: RequestRecord = {
+      id: this.identity.id,
+      chain: this.identity.chain,
+      kind: this.identity.kind,
+      stream: this.identity.stream,
+      startedAt: this.startedAt,
+      endedAt,
+      outcome: end.outcome,
+      status: end.status,
+      provider: end.provider,
+      model: end.model,
+      latencyMs: endedAt - this.startedAt,
+      ttftMs: end.ttftMs,
+      usage: end.usage,
+      queuedMs: this.queuedMs || undefined,
+      error: end.error,
+      attempts: this.attempts,
+      metadata: this.identity.metadata,
+    };
+    this.#events.emit('request-end', { record });
+    return record;
+  }
+
+  #newRecord(candidate: Candidate, outcome: AttemptRecord['outcome'], reason: string): AttemptRecord {
+    return {
+      provider: candidate.entry.provider.id,
+      model: candidate.entry.model,
+      key: candidate.key.label,
+      entryIndex: candidate.entryIndex,
+      outcome,
+      reason,
+      startedAt: this.#now(),
+      latencyMs: 0,
+    };
+  }
+}
+
+function compactStep(attempt: AttemptRecord): string {
+  const where = `${attempt.provider}/${attempt.model}`;
+  if (attempt.outcome === 'skipped') return `${where}=skip(${attempt.failure ?? 'unavailable'})`;
+  if (attempt.outcome === 'answered') return `${where}=${attempt.status ?? 200}`;
+  if (attempt.outcome === 'cancelled') return `${where}=cancelled`;
+  return `${where}=${attempt.status ?? attempt.failure ?? 'failed'}`;
+}

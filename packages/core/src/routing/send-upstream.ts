@@ -1,0 +1,197 @@
+import ky, { isNetworkError, isTimeoutError } from 'ky';
+import pRetry from 'p-retry';
+import type { FailureClassification, FailureKind } from '../providers/provider-preset.ts';
+import type { Candidate } from './candidate.ts';
+import { readBodyText } from './read-body.ts';
+
+/** Why an attempt failed. Timeouts are the engine's own verdicts; the rest come from the preset. */
+export interface AttemptFailure {
+  kind: FailureKind | 'timeout' | 'first-token-timeout';
+  /** Short reason for the trail, e.g. `429 requests per minute, retry in 2s`. */
+  reason: string;
+  /** Upstream status, when headers came back. */
+  status?: number | undefined;
+  headers?: Headers | undefined;
+  /** The preset's verdict on an error answer. */
+  classification?: FailureClassification | undefined;
+}
+
+/** The result of one upstream exchange (after at most one transient retry). */
+export type ExchangeResult =
+  | { ok: true; response: Response; retries: number }
+  | { ok: false; failure: AttemptFailure; retries: number };
+
+/** Everything {@link sendUpstream} needs. */
+export interface SendUpstreamInput {
+  candidate: Candidate;
+  /** `/chat/completions` or `/embeddings`. */
+  path: string;
+  /** The JSON body to send. */
+  payload: string;
+  stream: boolean;
+  /** Aborts this attempt's upstream request (client gone, timeouts, shutdown). */
+  signal: AbortSignal;
+  /** Aborts the upstream request from inside (used when an error body read stalls). */
+  abort: () => void;
+  /** Epoch ms by which an answer must have started (the request budget). */
+  deadline: number;
+  fetch: typeof globalThis.fetch;
+  now: () => number;
+}
+
+class RetryableFailure extends Error {
+  readonly failure: AttemptFailure;
+  constructor(failure: AttemptFailure) {
+    super(failure.reason);
+    this.failure = failure;
+  }
+}
+
+const retryBaseMs = 200;
+const errorBodyLimitBytes = 65_536;
+const errorBodyTimeoutMs = 5_000;
+
+/**
+ * Sends one request to a candidate. A transient failure (5xx, 529, a connection
+ * reset before headers) is retried once after a jittered delay, honouring
+ * Retry-After when it fits the budget. A silent provider (no headers in time) is
+ * never retried. The client's abort is rethrown untouched.
+ */
+export async function sendUpstream(input: SendUpstreamInput): Promise<ExchangeResult> {
+  let retries = 0;
+  try {
+    const response = await pRetry(
+      async (attemptNumber) => {
+        retries = attemptNumber - 1;
+        const result = await exchangeOnce(input);
+        if (result.ok) return result.response;
+        if (result.failure.kind === 'server' && attemptNumber === 1) throw new RetryableFailure(result.failure);
+        throw new FinalFailure(result.failure);
+      },
+      {
+        retries: 1,
+        minTimeout: retryBaseMs,
+        randomize: true,
+        signal: input.signal,
+        shouldConsumeRetry: () => true,
+        shouldRetry: ({ error }) => {
+          if (!(error instanceof RetryableFailure)) return false;
+          const now = input.now();
+          const waitUntil = error.failure.classification?.retryAt ?? now + retryBaseMs * 2;
+          return waitUntil < input.deadline;
+        },
+        onFailedAttempt: async ({ error, retryDelay }) => {
+          if (!(error instanceof RetryableFailure)) return;
+          const retryAt = error.failure.classification?.retryAt;
+          const extra = retryAt === undefined ? 0 : retryAt - input.now() - retryDelay;
+          if (extra > 0 && retryAt! < input.deadline) await sleep(extra, input.signal);
+        },
+      },
+    );
+    return { ok: true, response, retries };
+  } catch (error) {
+    if (error instanceof RetryableFailure || error instanceof FinalFailure) {
+      return { ok: false, failure: error.failure, retries };
+    }
+    throw error;
+  }
+}
+
+class FinalFailure extends Error {
+  readonly failure: AttemptFailure;
+  constructor(failure: AttemptFailure) {
+    super(failure.reason);
+    this.failure = failure;
+  }
+}
+
+type OnceResult = { ok: true; response: Response } | { ok: false; failure: AttemptFailure };
+
+async function exchangeOnce(input: SendUpstreamInput): Promise<OnceResult> {
+  const { candidate, signal } = input;
+  const provider = candidate.entry.provider;
+  const timeoutMs = Math.max(1, Math.min(provider.timeoutMs, input.deadline - input.now()));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: input.stream ? 'text/event-stream' : 'application/json',
+    ...provider.headers,
+  };
+  if (candidate.key.value) {
+    Object.assign(
+      headers,
+      provider.preset.authHeaders?.(candidate.key.value) ?? { authorization: `Bearer ${candidate.key.value}` },
+    );
+  }
+  let response: Response;
+  try {
+    response = await ky(`${provider.baseUrl}${input.path}`, {
+      method: 'post',
+      body: input.payload,
+      headers,
+      timeout: timeoutMs,
+      retry: 0,
+      throwHttpErrors: false,
+      fetch: input.fetch,
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    if (isTimeoutError(error)) {
+      return { ok: false, failure: { kind: 'timeout', reason: `no response headers within ${timeoutMs} ms` } };
+    }
+    if (isNetworkError(error) || error instanceof TypeError) {
+      return { ok: false, failure: { kind: 'server', reason: `connection failed (${describeCause(error)})` } };
+    }
+    throw error;
+  }
+  if (response.ok) return { ok: true, response };
+
+  const body =
+    (await readBodyText(response, {
+      maxBytes: errorBodyLimitBytes,
+      timeoutMs: Math.min(errorBodyTimeoutMs, Math.max(1, input.deadline - input.now())),
+      abort: input.abort,
+    }).catch(() => undefined)) ?? '';
+  const classification = provider.preset.classify(
+    { status: response.status, headers: response.headers, body, now: input.now() },
+    { model: candidate.entry.model },
+  );
+  return {
+    ok: false,
+    failure: {
+      kind: classification.kind,
+      reason: classification.reason,
+      status: response.status,
+      headers: response.headers,
+      classification,
+    },
+  };
+}
+
+function describeCause(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error instanceof Error ? error.message : 'unknown error';
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,69 @@
+import type { EventSourceMessage } from 'eventsource-parser';
+import { type ChunkInfo, inspectChunk } from './chunk-info.ts';
+
+/** One upstream SSE event, parsed once. */
+export interface ParsedEvent {
+  /** The raw `data:` text, forwarded as is when nothing needs rewriting. */
+  data: string;
+  /** The parsed JSON. */
+  json: Record<string, unknown>;
+  info: ChunkInfo;
+}
+
+/** What the next read from an upstream stream gave. */
+export type StreamRead =
+  | { type: 'event'; event: ParsedEvent }
+  /** `data: [DONE]` */
+  | { type: 'done' }
+  /** The body ended. */
+  | { type: 'end' }
+  /** `event: error`, a `{error}` chunk, or `finish_reason: "error"`. */
+  | { type: 'error'; error: unknown; data: string }
+  /** A data line that is not JSON: dropped, never forwarded. */
+  | { type: 'invalid'; data: string }
+  | { type: 'timeout' }
+  /** The body failed mid-way (connection reset). */
+  | { type: 'broken'; cause: unknown };
+
+/** Reads the next event, giving up after `timeoutMs` of silence. */
+export async function readEvent(
+  reader: ReadableStreamDefaultReader<EventSourceMessage>,
+  timeoutMs: number,
+): Promise<StreamRead> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<StreamRead>((resolve) => {
+    timer = setTimeout(() => resolve({ type: 'timeout' }), timeoutMs);
+  });
+  try {
+    const read = reader.read().then(
+      (result): StreamRead => {
+        if (result.done) return { type: 'end' };
+        return interpret(result.value);
+      },
+      (cause: unknown): StreamRead => ({ type: 'broken', cause }),
+    );
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function interpret(message: EventSourceMessage): StreamRead {
+  const data = message.data;
+  if (data.trim() === '[DONE]') return { type: 'done' };
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    if (message.event === 'error') return { type: 'error', error: { message: data }, data };
+    return { type: 'invalid', data };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return message.event === 'error' ? { type: 'error', error: json, data } : { type: 'invalid', data };
+  }
+  const record = json as Record<string, unknown>;
+  const info = inspectChunk(record);
+  if (message.event === 'error') return { type: 'error', error: record.error ?? record, data };
+  if (info.error !== undefined) return { type: 'error', error: info.error, data };
+  return { type: 'event', event: { data, json: record, info } };
+}

@@ -1,0 +1,262 @@
+import type { EventSourceMessage } from 'eventsource-parser';
+import type { Logger } from '../events/logger.ts';
+import type { TokenUsage } from '../events/request-record.ts';
+import type { ParsedEvent } from './read-event.ts';
+import { readEvent } from './read-event.ts';
+import { doneEvent, encodeSseData } from './sse.ts';
+
+/** How one upstream stream ended, reported to whoever owns its reservation. */
+export interface SourceEnd {
+  outcome: 'complete' | 'failed' | 'cancelled';
+  usage?: TokenUsage | undefined;
+  /** Why it failed. */
+  reason?: string | undefined;
+}
+
+/** One upstream stream feeding the client: the first entry's, or a continuation's. */
+export interface StreamSource {
+  reader: ReadableStreamDefaultReader<EventSourceMessage>;
+  /** Events already read (before commit), to send first. */
+  buffered: ParsedEvent[];
+  /** Aborts the upstream request so its socket closes. */
+  abort(): void;
+  /** Settles this source's reservation; called exactly once. */
+  finish(end: SourceEnd): void;
+}
+
+/** How the relay ended, for the request record. */
+export interface RelayEnd {
+  outcome: 'answered' | 'interrupted' | 'cancelled';
+  usage?: TokenUsage | undefined;
+  /** The failure that interrupted the answer (the original one, never a continuation's). */
+  error?: string | undefined;
+  /** Continuations used. */
+  continuations: number;
+}
+
+/** Options of {@link relayStream}. */
+export interface RelayOptions {
+  first: StreamSource;
+  /** The client asked for `stream_options.include_usage`. */
+  clientWantsUsage: boolean;
+  /** Longest silence allowed between events (ms). */
+  idleTimeoutMs: number;
+  /** After a finish reason, how long to wait for usage and `[DONE]` before finishing anyway (ms). */
+  finishGraceMs: number;
+  /** Move `reasoning_content` into `content`. */
+  normalizeReasoning: boolean;
+  /** Aborting it cancels the relay (the client of an in-process fetch went away). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Finds an entry that continues the answer from the text already sent (an assistant
+   * prefill). Resolves `undefined` when none can.
+   */
+  continueWith?: ((prefix: string) => Promise<StreamSource | undefined>) | undefined;
+  onEnd(end: RelayEnd): void;
+  logger: Logger;
+}
+
+/**
+ * Forwards a committed stream to the client event by event, without buffering.
+ * It keeps parsing for usage and errors, ends with `[DONE]` only after a complete
+ * answer, continues on another entry after a break when one accepts a prefill, and
+ * otherwise ends with an in-band error and no `[DONE]`.
+ */
+export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
+  let source = options.first;
+  let queue: ParsedEvent[] = [...options.first.buffered];
+  let forwardedText = '';
+  let sawToolCalls = false;
+  let finished = false;
+  let continuation = false;
+  let continuations = 0;
+  let continuationStarted = false;
+  let sourceUsage: TokenUsage | undefined;
+  let totalUsage: TokenUsage | undefined;
+  let streamId: unknown;
+  let streamCreated: unknown;
+  let ended = false;
+  let originalFailure: string | undefined;
+
+  const end = (relayEnd: Omit<RelayEnd, 'continuations' | 'usage'>) => {
+    if (ended) return;
+    ended = true;
+    options.signal?.removeEventListener('abort', onAbort);
+    options.onEnd({ ...relayEnd, usage: totalUsage, continuations });
+  };
+  const addUsage = (usage: TokenUsage | undefined) => {
+    if (!usage) return;
+    totalUsage = totalUsage
+      ? {
+          promptTokens: totalUsage.promptTokens + usage.promptTokens,
+          completionTokens: totalUsage.completionTokens + usage.completionTokens,
+          totalTokens: totalUsage.totalTokens + usage.totalTokens,
+        }
+      : usage;
+  };
+
+  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const onAbort = () => {
+    if (ended) return;
+    source.abort();
+    source.finish({ outcome: 'cancelled', usage: sourceUsage });
+    addUsage(sourceUsage);
+    end({ outcome: 'cancelled' });
+    try {
+      controllerRef?.error(options.signal?.reason ?? new DOMException('The client went away.', 'AbortError'));
+    } catch {}
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  /** Turns an event into the bytes to send, or nothing. */
+  const render = (event: ParsedEvent): Uint8Array | undefined => {
+    const { info, json } = event;
+    if (info.usage) sourceUsage = info.usage;
+    if (info.usageOnly) return options.clientWantsUsage ? encodeSseData(event.data) : undefined;
+    if (continuation && !continuationStarted) {
+      if (!info.hasContent) return undefined;
+      continuationStarted = true;
+    }
+    if (info.finishReason) finished = true;
+    if (info.hasToolCalls) sawToolCalls = true;
+    forwardedText += info.text;
+    let rewritten = false;
+    if (streamId === undefined) {
+      streamId = json.id;
+      streamCreated = json.created;
+    } else if (continuation) {
+      json.id = streamId;
+      json.created = streamCreated;
+      rewritten = true;
+    }
+    if (options.normalizeReasoning && moveReasoningToContent(json)) rewritten = true;
+    return encodeSseData(rewritten ? JSON.stringify(json) : event.data);
+  };
+
+  /** Handles a break after commit: continue elsewhere, or end with an in-band error. */
+  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, reason: string) => {
+    source.abort();
+    source.finish({ outcome: 'failed', reason, usage: sourceUsage });
+    addUsage(sourceUsage);
+    sourceUsage = undefined;
+    originalFailure ??= reason;
+    if (options.continueWith && !sawToolCalls && !ended) {
+      const next = await options.continueWith(forwardedText).catch((error: unknown) => {
+        options.logger.warn('continuation failed', { error: String(error) });
+        return undefined;
+      });
+      if (ended) {
+        next?.abort();
+        next?.finish({ outcome: 'cancelled' });
+        return;
+      }
+      if (next) {
+        source = next;
+        queue = [...next.buffered];
+        continuation = true;
+        continuationStarted = false;
+        continuations++;
+        return;
+      }
+    }
+    const error = {
+      error: {
+        message: `The answer was interrupted: ${originalFailure}. The text so far is incomplete.`,
+        type: 'api_error',
+        code: 'stream_interrupted',
+        param: null,
+      },
+    };
+    controller.enqueue(encodeSseData(JSON.stringify(error)));
+    controller.close();
+    end({ outcome: 'interrupted', error: originalFailure });
+  };
+
+  const complete = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    source.abort();
+    source.finish({ outcome: 'complete', usage: sourceUsage });
+    addUsage(sourceUsage);
+    controller.enqueue(doneEvent);
+    controller.close();
+    end({ outcome: 'answered' });
+  };
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controllerRef = controller;
+    },
+    async pull(controller) {
+      for (;;) {
+        if (ended) return;
+        const next = queue.shift();
+        if (next) {
+          const bytes = render(next);
+          if (bytes) {
+            controller.enqueue(bytes);
+            return;
+          }
+          continue;
+        }
+        const read = await readEvent(source.reader, finished ? options.finishGraceMs : options.idleTimeoutMs);
+        if (ended) return;
+        switch (read.type) {
+          case 'event':
+            queue.push(read.event);
+            break;
+          case 'invalid':
+            options.logger.warn('dropped a non-JSON stream event', { data: read.data.slice(0, 200) });
+            break;
+          case 'done':
+            if (finished) return complete(controller);
+            return fail(controller, 'the stream sent [DONE] without a finish_reason');
+          case 'end':
+            if (finished) return complete(controller);
+            return fail(controller, 'the stream was cut before a finish_reason');
+          case 'timeout':
+            if (finished) return complete(controller);
+            return fail(controller, `the stream stalled for ${options.idleTimeoutMs} ms`);
+          case 'broken':
+            if (finished) return complete(controller);
+            return fail(controller, 'the connection broke mid-stream');
+          case 'error':
+            return fail(controller, `in-band error: ${describeError(read.error)}`);
+        }
+      }
+    },
+    cancel() {
+      if (ended) return;
+      source.abort();
+      source.finish({ outcome: 'cancelled', usage: sourceUsage });
+      addUsage(sourceUsage);
+      end({ outcome: 'cancelled' });
+    },
+  });
+}
+
+function describeError(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === 'string') return message.slice(0, 300);
+  }
+  return String(error).slice(0, 300);
+}
+
+/** Moves reasoning text into `content` (the v1 `normalizeResponses` option). */
+export function moveReasoningToContent(json: Record<string, unknown>): boolean {
+  const choices = Array.isArray(json.choices) ? json.choices : [];
+  let changed = false;
+  for (const choice of choices) {
+    if (typeof choice !== 'object' || choice === null) continue;
+    const record = choice as Record<string, unknown>;
+    const part = (record.delta ?? record.message) as Record<string, unknown> | undefined;
+    if (!part || typeof part !== 'object') continue;
+    const reasoning = part.reasoning_content ?? part.reasoning;
+    if (typeof reasoning === 'string' && reasoning.length > 0 && !part.content) {
+      part.content = reasoning;
+      delete part.reasoning_content;
+      delete part.reasoning;
+      changed = true;
+    }
+  }
+  return changed;
+}
