@@ -94,7 +94,10 @@ export class ConfigError extends ChainError {
 /** The client's request is malformed: bad JSON, a missing or ill-typed field. */
 export class InvalidRequestError extends ChainError {
   override name = 'InvalidRequestError';
-  constructor(message: string, options: { code?: string; param?: string; status?: number; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { code?: string; param?: string; status?: number; cause?: unknown } = {},
+  ) {
     super(message, {
       code: options.code ?? 'invalid_request',
       status: options.status ?? 400,
@@ -110,12 +113,15 @@ export class UnknownChainError extends ChainError {
   override name = 'UnknownChainError';
   constructor(model: string, knownChains: string[]) {
     const known = knownChains.length ? ` Known chains: ${knownChains.join(', ')}.` : '';
-    super(`Unknown chain "${model}": no chain or provider/model of that name, and no default chain is set.${known}`, {
-      code: 'model_not_found',
-      status: 400,
-      type: 'invalid_request_error',
-      param: 'model',
-    });
+    super(
+      `Unknown chain "${model}": no chain or provider/model of that name, and no default chain is set.${known}`,
+      {
+        code: 'model_not_found',
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'model',
+      },
+    );
   }
 }
 

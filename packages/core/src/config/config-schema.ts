@@ -59,7 +59,10 @@ export const providerSchema = z.strictObject({
   /** The API key (v1). */
   apiKey: z.string().min(1, { error: 'apiKey must not be empty' }).optional(),
   /** Several keys; each has its own quota and is tried in turn. */
-  apiKeys: z.array(z.string().min(1, { error: 'API key must not be empty' })).min(1).optional(),
+  apiKeys: z
+    .array(z.string().min(1, { error: 'API key must not be empty' }))
+    .min(1)
+    .optional(),
   /** Overrides the preset's base URL; required for `generic`. */
   baseUrl: z.url({ error: 'baseUrl must be a valid URL' }).optional(),
   /** Account id substituted into `{account}` in the base URL (Cloudflare). */

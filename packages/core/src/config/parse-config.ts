@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type ConfigIssue, ConfigError } from '../errors.ts';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { presets, resolvePreset } from '../providers/presets/index.ts';
 import { type ChainConfig, configSchema } from './config-schema.ts';
 

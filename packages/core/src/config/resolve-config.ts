@@ -1,5 +1,5 @@
-import type { ProviderPreset } from '../providers/provider-preset.ts';
 import { resolvePreset } from '../providers/presets/index.ts';
+import type { ProviderPreset } from '../providers/provider-preset.ts';
 import type { Capabilities, ChainConfig, RateLimitsConfig } from './config-schema.ts';
 
 /** Engine settings with every default applied. */

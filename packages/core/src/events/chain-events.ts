@@ -12,7 +12,14 @@ export interface ChainEventMap {
     metadata?: Record<string, string> | undefined;
   };
   /** A request is about to be sent to one candidate. */
-  'attempt-start': { requestId: string; provider: string; model: string; key: string; entryIndex: number; at: number };
+  'attempt-start': {
+    requestId: string;
+    provider: string;
+    model: string;
+    key: string;
+    entryIndex: number;
+    at: number;
+  };
   /** A candidate was skipped, failed, or answered. */
   'attempt-end': { requestId: string; attempt: AttemptRecord };
   /** A request ended; carries its whole record. */

@@ -3,7 +3,10 @@ import { formatPath } from '../config/parse-config.ts';
 import { InvalidRequestError } from '../errors.ts';
 
 /** Parses a request body and validates it; throws an {@link InvalidRequestError} naming the field. */
-export function parseJsonBody<Schema extends z.ZodType>(text: string, schema: Schema): Record<string, unknown> {
+export function parseJsonBody<Schema extends z.ZodType>(
+  text: string,
+  schema: Schema,
+): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(text);

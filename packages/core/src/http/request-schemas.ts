@@ -22,7 +22,10 @@ export const chatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: positiveInteger.nullable().optional(),
   max_completion_tokens: positiveInteger.nullable().optional(),
-  tools: z.array(z.looseObject({ type: z.string() })).nullable().optional(),
+  tools: z
+    .array(z.looseObject({ type: z.string() }))
+    .nullable()
+    .optional(),
   response_format: z.looseObject({ type: z.string() }).nullable().optional(),
   n: z.number().int().min(1).nullable().optional(),
 });

@@ -1,12 +1,7 @@
 import type { BucketWindow } from '../rate-limit/bucket.ts';
 import { nextDailyReset, nextWindowEnd } from './daily-reset.ts';
 import { parseDuration, parseResetValue, parseRetryAfter, parseRetryHint } from './parse-reset.ts';
-import type {
-  DailyResetClock,
-  ErrorAnswer,
-  FailureClassification,
-  FailureKind,
-} from './provider-preset.ts';
+import type { DailyResetClock, ErrorAnswer, FailureClassification, FailureKind } from './provider-preset.ts';
 import { type ErrorBodyInfo, readErrorBody } from './read-error-body.ts';
 
 /** What a preset may tell the shared classifier. */
@@ -38,7 +33,10 @@ export type LimitSubject = 'requests' | 'tokens';
  * The shared classifier (DESIGN.md §3): reads status, body and headers of a failed answer
  * the way most OpenAI-compatible providers write them. Presets wrap it with their own rules.
  */
-export function classifyFailure(answer: ErrorAnswer, options: ClassifyFailureOptions = {}): FailureClassification {
+export function classifyFailure(
+  answer: ErrorAnswer,
+  options: ClassifyFailureOptions = {},
+): FailureClassification {
   const body = options.body ?? readErrorBody(answer.body);
   const wording = wordingOf(body, options.extraText);
   const verdict = decide(answer.status, body, wording);
@@ -52,7 +50,8 @@ export function classifyFailure(answer: ErrorAnswer, options: ClassifyFailureOpt
     }
   }
   if (retryAt === undefined && options.clearsAtWindowEnd === true && verdict.window !== undefined) {
-    if (verdict.kind === 'rate-limit' || verdict.kind === 'quota') retryAt = nextWindowEnd(verdict.window, answer.now);
+    if (verdict.kind === 'rate-limit' || verdict.kind === 'quota')
+      retryAt = nextWindowEnd(verdict.window, answer.now);
   }
   return {
     kind: verdict.kind,
@@ -147,7 +146,11 @@ function decideTooManyRequests(body: ErrorBodyInfo, wording: string): Verdict {
  * When the answer says the limit clears (epoch ms): `retry-after-ms` / `retry-after`, then a
  * Google `RetryInfo.retryDelay`, then a hint in the message or body, then an `x-ratelimit-reset`.
  */
-export function findRetryAt(answer: ErrorAnswer, body: ErrorBodyInfo, extraText?: string): number | undefined {
+export function findRetryAt(
+  answer: ErrorAnswer,
+  body: ErrorBodyInfo,
+  extraText?: string,
+): number | undefined {
   const { headers, now } = answer;
   const reset = headers.get('x-ratelimit-reset');
   return (
@@ -224,7 +227,8 @@ export function windowFromWording(text: string): BucketWindow | undefined {
   let found: { index: number; window: BucketWindow } | undefined;
   for (const [pattern, window] of WINDOW_WORDING) {
     const match = pattern.exec(text);
-    if (match !== null && (found === undefined || match.index < found.index)) found = { index: match.index, window };
+    if (match !== null && (found === undefined || match.index < found.index))
+      found = { index: match.index, window };
   }
   const seconds = PER_SECONDS.exec(text);
   if (seconds !== null && (found === undefined || seconds.index < found.index)) {
@@ -275,7 +279,9 @@ export function saysNoCredit(text: string): boolean {
 
 /** Whether wording says the request itself is too large for the entry (`tokens_limit_reached`). */
 export function saysTooLarge(text: string): boolean {
-  return /request[\s_-]too[\s_-]large|tokens_limit_reached|payload too large|request entity too large/i.test(text);
+  return /request[\s_-]too[\s_-]large|tokens_limit_reached|payload too large|request entity too large/i.test(
+    text,
+  );
 }
 
 /** Whether wording says the prompt does not fit the model's context window. */
@@ -308,7 +314,12 @@ export function limitLabel(subject: LimitSubject | undefined, window: BucketWind
 }
 
 /** A short reason for the trail: `429 requests per minute, retry in 2s`. */
-export function failureReason(status: number, label: string, retryAt: number | undefined, now: number): string {
+export function failureReason(
+  status: number,
+  label: string,
+  retryAt: number | undefined,
+  now: number,
+): string {
   const head = `${status} ${label}`;
   return retryAt === undefined ? head : `${head}, retry in ${formatWait(retryAt - now)}`;
 }

@@ -38,8 +38,6 @@ export interface WaitQueueOptions {
   now: () => number;
   /** How often to look again when no reset time is known (ms). @default 1000 */
   pollMs?: number | undefined;
-  /** Called when a wait ends without a turn. */
-  onLeave?: ((requestId: string, reason: WaitEnd) => void) | undefined;
 }
 
 /** Thrown by {@link WaitQueue.wait} when the deadline passes. */
@@ -79,10 +77,10 @@ export class WaitQueue {
     if (input.signal.aborted) return Promise.reject(input.signal.reason);
     return new Promise<Turn>((resolve, reject) => {
       const deadlineTimer = setTimeout(
-        () => this.#remove(waiter, new QueueWaitExpired('queue wait expired'), 'timeout'),
+        () => this.#remove(waiter, new QueueWaitExpired('queue wait expired')),
         Math.max(0, input.deadline - this.#options.now()),
       );
-      const onAbort = () => this.#remove(waiter, input.signal.reason, 'cancelled');
+      const onAbort = () => this.#remove(waiter, input.signal.reason);
       const waiter: Waiter = {
         input,
         resolve,
@@ -124,17 +122,15 @@ export class WaitQueue {
     clearTimeout(this.#timer);
     for (const waiter of this.#waiters.splice(0)) {
       waiter.cleanup();
-      this.#options.onLeave?.(waiter.input.requestId, 'closed');
       waiter.reject(new ChainClosedError());
     }
   }
 
-  #remove(waiter: Waiter, reason: unknown, end: WaitEnd): void {
+  #remove(waiter: Waiter, reason: unknown): void {
     const index = this.#waiters.indexOf(waiter);
     if (index === -1) return;
     this.#waiters.splice(index, 1);
     waiter.cleanup();
-    this.#options.onLeave?.(waiter.input.requestId, end);
     waiter.reject(reason);
     this.#schedule();
   }

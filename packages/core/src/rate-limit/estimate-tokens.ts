@@ -24,7 +24,8 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
         if (typeof part !== 'object' || part === null) continue;
         const { type, text } = part as Record<string, unknown>;
         if (typeof text === 'string') characters += text.length;
-        else if (type === 'image_url' || type === 'input_image' || type === 'image') extraTokens += tokensPerImage;
+        else if (type === 'image_url' || type === 'input_image' || type === 'image')
+          extraTokens += tokensPerImage;
       }
     }
     if (toolCalls !== undefined) characters += JSON.stringify(toolCalls).length;

@@ -140,7 +140,9 @@ export class MemoryStore implements RateLimitStore {
       return copy;
     });
     const blocks = [...this.#blocks.values()]
-      .filter((block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing')
+      .filter(
+        (block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing',
+      )
       .map((block) => ({ ...block }));
     return { buckets, blocks };
   }
@@ -177,7 +179,8 @@ export class MemoryStore implements RateLimitStore {
         source: demand.source,
         limit: demand.limit ?? null,
         remaining: demand.limit ?? null,
-        resetAt: demand.limit !== undefined && demand.kind !== 'concurrency' ? (demand.nextResetAt ?? null) : null,
+        resetAt:
+          demand.limit !== undefined && demand.kind !== 'concurrency' ? (demand.nextResetAt ?? null) : null,
         inFlight: 0,
         updatedAt: now,
       };

@@ -18,9 +18,9 @@ export interface AcquireInput {
 
 /** Result of {@link RateLimitStore.acquire}. */
 export type AcquireResult =
-  | { ok: true; /** This attempt is the single probe through a half-open circuit. */ probe: boolean }
+  | { ok: true /** This attempt is the single probe through a half-open circuit. */; probe: boolean }
   | { ok: false; blocked: BlockRecord }
-  | { ok: false; bucket: BucketState; /** Units asked for. */ cost: number };
+  | { ok: false; bucket: BucketState /** Units asked for. */; cost: number };
 
 /** How one reserved bucket is settled. */
 export interface SettleBucket {

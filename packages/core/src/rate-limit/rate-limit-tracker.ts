@@ -187,7 +187,8 @@ export class RateLimitTracker {
     const { store } = this.#options;
     const preset = candidate.entry.provider.preset;
     const scopes = candidate.scopes;
-    const scopeOf = (fallback: 'key' | 'model') => ((failure.scope ?? fallback) === 'key' ? scopes.key : scopes.model);
+    const scopeOf = (fallback: 'key' | 'model') =>
+      (failure.scope ?? fallback) === 'key' ? scopes.key : scopes.model;
     let scope: string | undefined;
     let until: number | undefined;
     switch (failure.kind) {
@@ -332,7 +333,7 @@ function describeBlock(block: BlockRecord, now: number): SkipReason {
   const state = block.state === 'probing' ? 'circuit-open' : block.state;
   return {
     rateLimited,
-    reason: `${state}: ${block.reason}${describeWait(block.until, now)}`,
+    reason: `${state}${describeWait(block.until, now, ' for ')}: ${block.reason}`,
     until: block.until,
     state,
   };
@@ -358,11 +359,11 @@ function describeBucket(bucket: BucketState, cost: number, now: number): SkipRea
   };
 }
 
-/** `, resets in 42s` */
-export function describeWait(until: number | null | undefined, now: number): string {
+/** `, resets in 42s` (or with another prefix) */
+export function describeWait(until: number | null | undefined, now: number, prefix = ', resets in '): string {
   if (until === null || until === undefined) return '';
   const seconds = Math.max(0, Math.ceil((until - now) / 1000));
-  if (seconds < 120) return `, resets in ${seconds}s`;
-  if (seconds < 7200) return `, resets in ${Math.round(seconds / 60)}m`;
-  return `, resets in ${Math.round(seconds / 3600)}h`;
+  if (seconds < 120) return `${prefix}${seconds}s`;
+  if (seconds < 7200) return `${prefix}${Math.round(seconds / 60)}m`;
+  return `${prefix}${Math.round(seconds / 3600)}h`;
 }

@@ -13,7 +13,11 @@ import { type AttemptFailure, sendUpstream } from './send-upstream.ts';
 /** What trying one candidate gave. */
 export type CandidateResult =
   | { type: 'skipped'; skip: SkipReason }
-  | { type: 'failed'; failure: AttemptFailure; /** When a rate-limited candidate is expected back. */ until?: number | undefined }
+  | {
+      type: 'failed';
+      failure: AttemptFailure /** When a rate-limited candidate is expected back. */;
+      until?: number | undefined;
+    }
   | {
       type: 'answered';
       /** The upstream body, parsed. */
@@ -22,7 +26,11 @@ export type CandidateResult =
       text: string;
       usage: TokenUsage | undefined;
     }
-  | { type: 'committed'; source: StreamSource; ttftMs: number };
+  | {
+      type: 'committed';
+      source: StreamSource /** When the first content arrived (epoch ms). */;
+      firstContentAt: number;
+    };
 
 /** Input of {@link attemptCandidate}. */
 export interface AttemptInput {
@@ -51,7 +59,10 @@ export interface AttemptInput {
  * stream, its first content). Every failure is turned into state and a trail step;
  * the client's abort is rethrown untouched.
  */
-export async function attemptCandidate(context: EngineContext, input: AttemptInput): Promise<CandidateResult> {
+export async function attemptCandidate(
+  context: EngineContext,
+  input: AttemptInput,
+): Promise<CandidateResult> {
   const { candidate, trail, tracker } = { ...input, tracker: context.tracker };
   const acquired = await tracker.acquire(candidate, input.estimatedTokens);
   if (!acquired.ok) {
@@ -140,7 +151,7 @@ export async function attemptCandidate(context: EngineContext, input: AttemptInp
     };
     attempt.record.status = response.status;
     attempt.record.ttftMs = ttftMs;
-    return { type: 'committed', source, ttftMs };
+    return { type: 'committed', source, firstContentAt: first.content.firstContentAt };
   }
 
   const text = await readBodyText(response, {
@@ -215,7 +226,13 @@ function readAnswer(
 
 async function recordFailure(
   context: EngineContext,
-  input: { lease: Lease; attempt: OpenAttempt; trail: RequestTrail; failure: AttemptFailure; retries: number },
+  input: {
+    lease: Lease;
+    attempt: OpenAttempt;
+    trail: RequestTrail;
+    failure: AttemptFailure;
+    retries: number;
+  },
 ): Promise<number | undefined> {
   const { lease, failure } = input;
   const candidate = lease.candidate;
@@ -264,7 +281,10 @@ async function settleStream(
     usage: end.usage,
   });
   await settleSafely(context, async () => {
-    await context.tracker.settle(lease, { headers: input.response.headers, usedTokens: end.usage?.totalTokens });
+    await context.tracker.settle(lease, {
+      headers: input.response.headers,
+      usedTokens: end.usage?.totalTokens,
+    });
     if (end.outcome === 'complete') {
       await context.tracker.recordSuccess(lease);
       await context.tracker.recordStreamSuccess(lease.candidate);
@@ -285,5 +305,7 @@ async function settleSafely(context: EngineContext, work: () => Promise<void>): 
 }
 
 function reportStoreError(context: EngineContext, error: unknown): void {
-  context.logger.error('rate-limit store failed', { error: error instanceof Error ? error.message : String(error) });
+  context.logger.error('rate-limit store failed', {
+    error: error instanceof Error ? error.message : String(error),
+  });
 }

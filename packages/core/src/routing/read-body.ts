@@ -9,7 +9,10 @@ export interface ReadBodyOptions {
 }
 
 /** Reads a body as text within a time and size bound; resolves `undefined` when the bound is hit. */
-export async function readBodyText(response: Response, options: ReadBodyOptions): Promise<string | undefined> {
+export async function readBodyText(
+  response: Response,
+  options: ReadBodyOptions,
+): Promise<string | undefined> {
   if (!response.body) return '';
   const maxBytes = options.maxBytes ?? 1_048_576;
   const reader = response.body.getReader();

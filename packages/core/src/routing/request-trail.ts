@@ -183,5 +183,6 @@ function compactStep(attempt: AttemptRecord): string {
   if (attempt.outcome === 'skipped') return `${where}=skip(${attempt.failure ?? 'unavailable'})`;
   if (attempt.outcome === 'answered') return `${where}=${attempt.status ?? 200}`;
   if (attempt.outcome === 'cancelled') return `${where}=cancelled`;
-  return `${where}=${attempt.status ?? attempt.failure ?? 'failed'}`;
+  const status = attempt.status !== undefined && attempt.status >= 400 ? attempt.status : undefined;
+  return `${where}=${status ?? attempt.failure ?? 'failed'}`;
 }

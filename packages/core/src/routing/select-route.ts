@@ -5,7 +5,11 @@ import { InvalidRequestError, UnknownChainError } from '../errors.ts';
  * Picks the chain a request's `model` names: a chain name, then `provider/model`
  * (one entry, addressed directly), then the default chain.
  */
-export function selectRoute(config: ResolvedConfig, model: string, kind: 'chat' | 'embedding'): ResolvedChain {
+export function selectRoute(
+  config: ResolvedConfig,
+  model: string,
+  kind: 'chat' | 'embedding',
+): ResolvedChain {
   const named = config.chains.get(model);
   if (named) return checkKind(named, kind);
   const slash = model.indexOf('/');

@@ -3,6 +3,7 @@ import pRetry from 'p-retry';
 import type { FailureClassification, FailureKind } from '../providers/provider-preset.ts';
 import type { Candidate } from './candidate.ts';
 import { readBodyText } from './read-body.ts';
+import { sleep } from './sleep.ts';
 
 /** Why an attempt failed. Timeouts are the engine's own verdicts; the rest come from the preset. */
 export interface AttemptFailure {
@@ -65,7 +66,8 @@ export async function sendUpstream(input: SendUpstreamInput): Promise<ExchangeRe
         retries = attemptNumber - 1;
         const result = await exchangeOnce(input);
         if (result.ok) return result.response;
-        if (result.failure.kind === 'server' && attemptNumber === 1) throw new RetryableFailure(result.failure);
+        if (result.failure.kind === 'server' && attemptNumber === 1)
+          throw new RetryableFailure(result.failure);
         throw new FinalFailure(result.failure);
       },
       {
@@ -119,7 +121,9 @@ async function exchangeOnce(input: SendUpstreamInput): Promise<OnceResult> {
   if (candidate.key.value) {
     Object.assign(
       headers,
-      provider.preset.authHeaders?.(candidate.key.value) ?? { authorization: `Bearer ${candidate.key.value}` },
+      provider.preset.authHeaders?.(candidate.key.value) ?? {
+        authorization: `Bearer ${candidate.key.value}`,
+      },
     );
   }
   let response: Response;
@@ -137,10 +141,16 @@ async function exchangeOnce(input: SendUpstreamInput): Promise<OnceResult> {
   } catch (error) {
     if (signal.aborted) throw signal.reason ?? error;
     if (isTimeoutError(error)) {
-      return { ok: false, failure: { kind: 'timeout', reason: `no response headers within ${timeoutMs} ms` } };
+      return {
+        ok: false,
+        failure: { kind: 'timeout', reason: `no response headers within ${timeoutMs} ms` },
+      };
     }
     if (isNetworkError(error) || error instanceof TypeError) {
-      return { ok: false, failure: { kind: 'server', reason: `connection failed (${describeCause(error)})` } };
+      return {
+        ok: false,
+        failure: { kind: 'server', reason: `connection failed (${describeCause(error)})` },
+      };
     }
     throw error;
   }
@@ -176,22 +186,4 @@ function describeCause(error: unknown): string {
     current = (current as { cause?: unknown }).cause;
   }
   return error instanceof Error ? error.message : 'unknown error';
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

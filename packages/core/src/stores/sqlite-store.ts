@@ -215,7 +215,9 @@ export class SqliteStore implements RateLimitStore {
       });
       const blocks = (this.#statements.selectBlocks.all() as Row[])
         .map(toBlock)
-        .filter((block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing');
+        .filter(
+          (block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing',
+        );
       return { buckets, blocks };
     });
   }

@@ -33,13 +33,18 @@ export async function awaitFirstContent(
   input: AwaitFirstContentInput,
 ): Promise<{ ok: true; content: FirstContent } | { ok: false; failure: AttemptFailure }> {
   const { candidate, response } = input;
-  if (!response.body) return { ok: false, failure: { kind: 'server', reason: 'empty stream body', status: 200 } };
+  if (!response.body)
+    return { ok: false, failure: { kind: 'server', reason: 'empty stream body', status: 200 } };
   const contentType = response.headers.get('content-type') ?? '';
   if (!contentType.includes('text/event-stream')) {
     await response.body.cancel().catch(() => {});
     return {
       ok: false,
-      failure: { kind: 'server', reason: `expected an event stream, got "${contentType}"`, status: response.status },
+      failure: {
+        kind: 'server',
+        reason: `expected an event stream, got "${contentType}"`,
+        status: response.status,
+      },
     };
   }
   const reader = sseEventsOf(response.body).getReader();
@@ -47,7 +52,10 @@ export async function awaitFirstContent(
   const deadline = input.now() + input.timeoutMs;
   const fail = async (failure: AttemptFailure) => {
     await reader.cancel().catch(() => {});
-    return { ok: false as const, failure: { status: response.status, headers: response.headers, ...failure } };
+    return {
+      ok: false as const,
+      failure: { status: response.status, headers: response.headers, ...failure },
+    };
   };
   for (;;) {
     const read = await readEvent(reader, Math.max(1, deadline - input.now()));
@@ -66,7 +74,11 @@ export async function awaitFirstContent(
         break;
       case 'error': {
         const classification = classifyInBand(candidate, read.error, response.headers, input.now());
-        return fail({ kind: classification.kind, reason: `in-band error: ${classification.reason}`, classification });
+        return fail({
+          kind: classification.kind,
+          reason: `in-band error: ${classification.reason}`,
+          classification,
+        });
       }
       case 'timeout':
         return fail({ kind: 'first-token-timeout', reason: `no first token within ${input.timeoutMs} ms` });

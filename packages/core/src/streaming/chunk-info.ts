@@ -35,7 +35,8 @@ export function inspectChunk(chunk: unknown): ChunkInfo {
     info.error = record.error;
     return info;
   }
-  info.usage = readUsage(record.usage) ?? readUsage((record.x_groq as Record<string, unknown> | undefined)?.usage);
+  info.usage =
+    readUsage(record.usage) ?? readUsage((record.x_groq as Record<string, unknown> | undefined)?.usage);
   const choices = Array.isArray(record.choices) ? record.choices : [];
   if (choices.length === 0) {
     info.usageOnly = info.usage !== undefined;
@@ -61,7 +62,8 @@ export function inspectChunk(chunk: unknown): ChunkInfo {
       }
     }
     if (typeof finishReason === 'string' && finishReason.length > 0) {
-      if (finishReason === 'error') info.error = { message: 'the provider ended the answer with finish_reason "error"' };
+      if (finishReason === 'error')
+        info.error = { message: 'the provider ended the answer with finish_reason "error"' };
       else {
         info.hasContent = true;
         info.finishReason ??= finishReason;

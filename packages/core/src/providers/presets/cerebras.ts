@@ -32,7 +32,12 @@ export const cerebras: ProviderPreset = {
     resetFormat: 'seconds',
   })),
   chargesMaxTokensUpfront: true,
-  knownLimits: { requestsPerMinute: 30, requestsPerDay: 14_400, tokensPerMinute: 60_000, tokensPerDay: 1_000_000 },
+  knownLimits: {
+    requestsPerMinute: 30,
+    requestsPerDay: 14_400,
+    tokensPerMinute: 60_000,
+    tokensPerDay: 1_000_000,
+  },
   classify(answer) {
     const body = readErrorBody(answer.body);
     // Its Retry-After (~60 s) is the same on every quota 429: a daily quota waits for its reset.

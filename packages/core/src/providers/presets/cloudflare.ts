@@ -35,7 +35,8 @@ export const cloudflare: ProviderPreset = {
         retryAt: nextDailyReset('utc', answer.now),
       });
     }
-    if (code === CAPACITY_CODE) return reclassify(verdict, answer, { kind: 'server', label: 'overloaded (capacity)' });
+    if (code === CAPACITY_CODE)
+      return reclassify(verdict, answer, { kind: 'server', label: 'overloaded (capacity)' });
     return verdict;
   },
 };

@@ -21,7 +21,12 @@ export const gemini: ProviderPreset = {
     const body = readErrorBody(answer.body);
     const verdict = classifyFailure(answer, { body, dailyReset: 'pacific', quotaWaitsForClock: true });
     if (answer.status === 400 && isInvalidKey(body.details, body.message)) {
-      return reclassify(verdict, answer, { kind: 'auth', scope: 'key', label: 'invalid key', retryAt: undefined });
+      return reclassify(verdict, answer, {
+        kind: 'auth',
+        scope: 'key',
+        label: 'invalid key',
+        retryAt: undefined,
+      });
     }
     return verdict;
   },

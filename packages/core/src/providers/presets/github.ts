@@ -28,7 +28,12 @@ export const github: ProviderPreset = {
       verdict.retryAt ?? (remaining === null ? undefined : parseResetValue(remaining, 'seconds', answer.now));
     const scope = /ByModel/i.test(limitType) ? 'model' : 'key';
     if (/Concurrent/i.test(limitType)) {
-      return reclassify(verdict, answer, { kind: 'rate-limit', scope, label: 'concurrent requests', retryAt });
+      return reclassify(verdict, answer, {
+        kind: 'rate-limit',
+        scope,
+        label: 'concurrent requests',
+        retryAt,
+      });
     }
     const window = windowFromWording(limitType) ?? verdict.window ?? 'minute';
     const long = window === 'day' || window === 'month';

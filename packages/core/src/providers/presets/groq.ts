@@ -33,6 +33,11 @@ export const groq: ProviderPreset = {
   ],
   chargesMaxTokensUpfront: true,
   // Free tier of llama-3.3-70b-versatile; smaller models allow more.
-  knownLimits: { requestsPerMinute: 30, requestsPerDay: 1_000, tokensPerMinute: 12_000, tokensPerDay: 100_000 },
+  knownLimits: {
+    requestsPerMinute: 30,
+    requestsPerDay: 1_000,
+    tokensPerMinute: 12_000,
+    tokensPerDay: 100_000,
+  },
   classify: (answer) => classifyFailure(answer),
 };

@@ -27,7 +27,8 @@ export const openrouter: ProviderPreset = {
       const verdict = classifyFailure(answer, { body });
       return reclassify(verdict, answer, { kind: 'invalid-request', label: 'flagged by moderation' });
     }
-    if (typeof metadata.raw === 'string' && metadata.raw.trim() !== '') return classifyUpstream(answer, body, metadata);
+    if (typeof metadata.raw === 'string' && metadata.raw.trim() !== '')
+      return classifyUpstream(answer, body, metadata);
     if (/free-models-per-day/i.test(body.message)) return classifyAccountLimit(answer, body, 'day');
     if (/free-models-per-min/i.test(body.message)) return classifyAccountLimit(answer, body, 'minute');
     return classifyFailure(answer, { body, dailyReset: 'utc' });

@@ -1,0 +1,12 @@
+import { classifyFailure } from '../classify-failure.ts';
+import type { ProviderPreset } from '../provider-preset.ts';
+
+/** DeepInfra: OpenAI-compatible under `/v1/openai`; no limit headers, shared error rules. */
+export const deepinfra: ProviderPreset = {
+  id: 'deepinfra',
+  name: 'DeepInfra',
+  baseUrl: 'https://api.deepinfra.com/v1/openai',
+  envKeys: ['DEEPINFRA_API_KEY', 'DEEPINFRA_TOKEN'],
+  headerBuckets: [],
+  classify: (answer) => classifyFailure(answer),
+};

@@ -1,0 +1,18 @@
+import { classifyFailure } from '../classify-failure.ts';
+import type { ProviderPreset } from '../provider-preset.ts';
+
+/**
+ * Ollama on this machine: no key and no limits. Its rare 429 ("server busy … maximum pending
+ * requests exceeded", `OLLAMA_MAX_QUEUE`) reads as a rate limit, but `rateLimited: false` tells
+ * the router never to cool a local server down for it.
+ */
+export const ollama: ProviderPreset = {
+  id: 'ollama',
+  name: 'Ollama',
+  baseUrl: 'http://127.0.0.1:11434/v1',
+  envKeys: [],
+  keyRequired: false,
+  rateLimited: false,
+  headerBuckets: [],
+  classify: (answer) => classifyFailure(answer),
+};
