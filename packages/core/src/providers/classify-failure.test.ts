@@ -361,12 +361,8 @@ describe('building blocks', () => {
   });
 
   test('formatWait writes short waits', () => {
-    expect([370, 2_000, 7_660, 606_048, 33_011_380].map(formatWait)).toEqual([
-      '370ms',
-      '2s',
-      '7.7s',
-      '10m6s',
-      '9h10m',
-    ]);
+    expect(
+      [370, 2_000, 7_660, 60_000, 606_048, 7_200_000, 33_011_380, 1_843_200_000].map(formatWait),
+    ).toEqual(['370ms', '2s', '7.7s', '1m', '10m6s', '2h', '9h10m', '21d8h']);
   });
 });

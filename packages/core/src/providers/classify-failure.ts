@@ -324,15 +324,21 @@ export function failureReason(
   return retryAt === undefined ? head : `${head}, retry in ${formatWait(retryAt - now)}`;
 }
 
-/** `370ms`, `2s`, `7.7s`, `10m6s`, `9h10m`. */
+/** `370ms`, `2s`, `7.7s`, `1m`, `10m6s`, `9h10m`, `2h`, `21d8h`. */
 export function formatWait(ms: number): string {
   if (ms <= 0) return '0s';
   if (ms < 1_000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`;
   const totalSeconds = Math.round(ms / 1_000);
-  if (totalSeconds < 3_600) return `${Math.floor(totalSeconds / 60)}m${totalSeconds % 60}s`;
+  if (totalSeconds < 3_600) return joinUnits(Math.floor(totalSeconds / 60), 'm', totalSeconds % 60, 's');
   const totalMinutes = Math.round(ms / 60_000);
-  return `${Math.floor(totalMinutes / 60)}h${totalMinutes % 60}m`;
+  if (totalMinutes < 1_440) return joinUnits(Math.floor(totalMinutes / 60), 'h', totalMinutes % 60, 'm');
+  const totalHours = Math.round(ms / 3_600_000);
+  return joinUnits(Math.floor(totalHours / 24), 'd', totalHours % 24, 'h');
+}
+
+function joinUnits(major: number, majorUnit: string, minor: number, minorUnit: string): string {
+  return minor === 0 ? `${major}${majorUnit}` : `${major}${majorUnit}${minor}${minorUnit}`;
 }
 
 /** The provider's message, else an `x-error-message` header, else the status. */

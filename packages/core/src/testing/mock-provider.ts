@@ -51,11 +51,13 @@ export interface MockRequest {
   /** The `model` of the body. */
   model: string | undefined;
   at: number;
+  /** Resolves when the socket that carried this request closes (e.g. the caller aborted). */
+  socketClosed: Promise<void>;
 }
 
 /** Options of {@link startMockProvider}. */
 export interface MockProviderOptions {
-  /** Reply for models without a script. @default a completion echoing the model */
+  /** Reply for models without a script. @default a completion (streamed when asked) echoing the model */
   fallback?: ((request: MockRequest) => MockReply) | undefined;
   /** Port to bind (0 = any free port). @default 0 */
   port?: number | undefined;
@@ -185,7 +187,11 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   let closed = 0;
   const closeWaiters = new Set<() => void>();
   const fallback =
-    options.fallback ?? ((request: MockRequest) => completionReply({ model: request.model ?? 'mock-model' }));
+    options.fallback ??
+    ((request: MockRequest) =>
+      request.body?.stream === true
+        ? streamReply({ model: request.model ?? 'mock-model' })
+        : completionReply({ model: request.model ?? 'mock-model' }));
 
   const server: Server = createServer((incoming, outgoing) => {
     const parts: Buffer[] = [];
@@ -198,6 +204,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       } catch {
         body = undefined;
       }
+      const socket = incoming.socket;
       const request: MockRequest = {
         method: incoming.method ?? 'GET',
         path: incoming.url ?? '/',
@@ -205,6 +212,9 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         body,
         model: typeof body?.model === 'string' ? body.model : undefined,
         at: Date.now(),
+        socketClosed: socket.destroyed
+          ? Promise.resolve()
+          : new Promise((resolve) => socket.once('close', () => resolve())),
       };
       requests.push(request);
       const script = request.model !== undefined ? scripts.get(request.model) : undefined;

@@ -90,7 +90,7 @@ describe('cerebras preset', () => {
       kind: 'rate-limit',
       window: 'minute',
       retryAt: NOW + 60_000,
-      reason: '429 requests per minute, retry in 60s',
+      reason: '429 requests per minute, retry in 1m',
     });
   });
 
