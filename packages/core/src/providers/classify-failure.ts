@@ -42,17 +42,9 @@ export function classifyFailure(
   const verdict = decide(answer.status, body, wording);
   const longQuota = verdict.kind === 'quota' && (verdict.window === 'day' || verdict.window === 'month');
   const trustHints = RETRYABLE.has(verdict.kind) && !(longQuota && options.quotaWaitsForClock === true);
-  let retryAt = trustHints ? findRetryAt(answer, body, options.extraText) : undefined;
-  if (retryAt === undefined && verdict.kind === 'quota') {
-    if (verdict.window === 'month') retryAt = nextWindowEnd('month', answer.now);
-    else if (verdict.window === 'day' && options.dailyReset !== undefined) {
-      retryAt = nextDailyReset(options.dailyReset, answer.now);
-    }
-  }
-  if (retryAt === undefined && options.clearsAtWindowEnd === true && verdict.window !== undefined) {
-    if (verdict.kind === 'rate-limit' || verdict.kind === 'quota')
-      retryAt = nextWindowEnd(verdict.window, answer.now);
-  }
+  const retryAt =
+    (trustHints ? findRetryAt(answer, body, options.extraText) : undefined) ??
+    clockRetryAt(verdict, answer.now, options);
   return {
     kind: verdict.kind,
     scope: verdict.scope,
@@ -64,6 +56,19 @@ export function classifyFailure(
     type: body.type,
     param: body.param,
   };
+}
+
+/** When a limit the answer gives no time for clears by the clock: a month start, a daily reset, a window end. */
+function clockRetryAt(verdict: Verdict, now: number, options: ClassifyFailureOptions): number | undefined {
+  if (verdict.kind !== 'quota' && verdict.kind !== 'rate-limit') return undefined;
+  if (verdict.kind === 'quota' && verdict.window === 'month') return nextWindowEnd('month', now);
+  if (verdict.kind === 'quota' && verdict.window === 'day' && options.dailyReset !== undefined) {
+    return nextDailyReset(options.dailyReset, now);
+  }
+  if (options.clearsAtWindowEnd === true && verdict.window !== undefined) {
+    return nextWindowEnd(verdict.window, now);
+  }
+  return undefined;
 }
 
 /** What a preset's own rule changes in a verdict; `scope` and `window` are cleared unless given. */

@@ -76,6 +76,23 @@ function ask(target: Chain, body: Record<string, unknown> = {}, init: RequestIni
   });
 }
 
+/** The parts of an OpenAI answer or error these tests read. */
+interface AnswerBody {
+  model: string;
+  choices: Array<{ message: { content: string } }>;
+  error: {
+    message: string;
+    type: string;
+    code: string;
+    param: string | null;
+    attempts: Array<Record<string, unknown>>;
+  };
+}
+
+async function readBody(response: Response): Promise<AnswerBody> {
+  return (await readBody(response)) as AnswerBody;
+}
+
 function records(target: Chain): RequestRecord[] {
   const list: RequestRecord[] = [];
   target.on('request-end', ({ record }) => list.push(record));
@@ -115,8 +132,8 @@ describe('2xx answers', () => {
     const target = build([{ model: 'gpt-a', type: 'openai' }]);
     const response = await ask(target);
     expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body.choices[0].message.content).toBe('hi');
+    const body = await readBody(response);
+    expect(body.choices[0]!.message.content).toBe('hi');
     expect(body.model).toBe('gpt-a');
     expect(response.headers.get('x-429chain-provider')).toBe('p0');
     expect(response.headers.get('x-429chain-model')).toBe('gpt-a');
@@ -289,7 +306,7 @@ describe('429 per-minute limits', () => {
     const target = build([{ model: 'first' }, { model: 'paid' }], { settings: { retryWaitMs: 2_000 } });
     const response = await ask(target);
     expect(response.status).toBe(200);
-    expect((await response.json()).choices[0].message.content).toBe('waited');
+    expect((await readBody(response)).choices[0]!.message.content).toBe('waited');
     expect(mock.requestsFor('first')).toHaveLength(2);
     expect(mock.requestsFor('paid')).toHaveLength(0);
   });
@@ -312,7 +329,7 @@ describe('429 per-minute limits', () => {
       { model: 'other' },
     ]);
     const response = await ask(target);
-    expect((await response.json()).choices[0].message.content).toBe('second key');
+    expect((await readBody(response)).choices[0]!.message.content).toBe('second key');
     const keysSeen = mock.requestsFor('shared').map((request) => request.headers.authorization);
     expect(new Set(keysSeen)).toEqual(new Set(['Bearer sk-first-key-aaaa', 'Bearer sk-second-key-bbbb']));
     expect(mock.requestsFor('other')).toHaveLength(0);
@@ -486,7 +503,7 @@ describe('other client errors', () => {
     const target = build([{ model: 'strict' }, { model: 'lenient' }]);
     const response = await ask(target);
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = await readBody(response);
     expect(body.error).toMatchObject({
       message: 'Your request was rejected as a result of our safety system.',
       type: 'invalid_request_error',
@@ -508,7 +525,7 @@ describe('other client errors', () => {
     const target = build([{ model: 'strict', type: 'mistral' }, { model: 'lenient' }]);
     const response = await ask(target, { temperature: 3 });
     expect(response.status).toBe(422);
-    expect((await response.json()).error.message).toBe('temperature must be <= 1.5');
+    expect((await readBody(response)).error.message).toBe('temperature must be <= 1.5');
     expect(mock.requestsFor('lenient')).toHaveLength(0);
   });
 });
@@ -569,7 +586,7 @@ describe('server faults', () => {
     ]);
     const target = build([{ model: 'flaky' }, { model: 'steady' }]);
     const response = await ask(target);
-    expect((await response.json()).choices[0].message.content).toBe('second try');
+    expect((await readBody(response)).choices[0]!.message.content).toBe('second try');
     expect(mock.requestsFor('steady')).toHaveLength(0);
   });
 
@@ -580,7 +597,7 @@ describe('server faults', () => {
     ]);
     const target = build([{ model: 'flaky' }]);
     const response = await ask(target);
-    expect((await response.json()).choices[0].message.content).toBe('after the pause');
+    expect((await readBody(response)).choices[0]!.message.content).toBe('after the pause');
     const [first, second] = mock.requestsFor('flaky');
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
   });
@@ -675,7 +692,7 @@ describe('when nothing can serve', () => {
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
     expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(21);
-    const body = await response.json();
+    const body = await readBody(response);
     expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited', param: null });
     expect(body.error.attempts).toHaveLength(2);
     expect(body.error.attempts[0]).toMatchObject({
@@ -692,12 +709,9 @@ describe('when nothing can serve', () => {
     const target = build([{ model: 'first' }, { model: 'second' }]);
     const response = await ask(target);
     expect(response.status).toBe(502);
-    const body = await response.json();
+    const body = await readBody(response);
     expect(body.error.code).toBe('chain_exhausted');
-    expect(body.error.attempts.map((attempt: { model: string }) => attempt.model)).toEqual([
-      'first',
-      'second',
-    ]);
+    expect(body.error.attempts.map((attempt) => attempt.model)).toEqual(['first', 'second']);
     expect(body.error.message).toContain('first');
   });
 
