@@ -128,6 +128,8 @@ export interface ProviderPreset {
   baseUrl?: string | undefined;
   /** Environment variables that commonly hold this provider's key, first wins. */
   envKeys: string[];
+  /** Models to offer first (free-tier friendly first); the first is the default. */
+  suggestedModels: string[];
   /** Whether a key is needed at all (false for a local Ollama). @default true */
   keyRequired?: boolean | undefined;
   /** Headers that carry the key. @default `{ authorization: 'Bearer <key>' }` */

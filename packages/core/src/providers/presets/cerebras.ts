@@ -22,6 +22,7 @@ export const cerebras: ProviderPreset = {
   name: 'Cerebras',
   baseUrl: 'https://api.cerebras.ai/v1',
   envKeys: ['CEREBRAS_API_KEY'],
+  suggestedModels: ['llama3.1-8b', 'llama-3.3-70b', 'qwen-3-32b'],
   headerBuckets: SUFFIXES.map(([kind, window, suffix]) => ({
     kind,
     window,

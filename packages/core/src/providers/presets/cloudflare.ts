@@ -18,6 +18,7 @@ export const cloudflare: ProviderPreset = {
   name: 'Cloudflare Workers AI',
   baseUrl: 'https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1',
   envKeys: ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY'],
+  suggestedModels: ['@cf/meta/llama-3.1-8b-instruct', '@cf/meta/llama-3.3-70b-instruct-fp8-fast'],
   headerBuckets: [],
   dailyReset: 'utc',
   // Text generation: 300 requests a minute; the daily allocation is counted in neurons.

@@ -11,6 +11,7 @@ export const cohere: ProviderPreset = {
   name: 'Cohere',
   baseUrl: 'https://api.cohere.ai/compatibility/v1',
   envKeys: ['COHERE_API_KEY', 'CO_API_KEY'],
+  suggestedModels: ['command-r7b-12-2024', 'command-a-03-2025'],
   headerBuckets: [
     {
       kind: 'requests',

@@ -7,6 +7,7 @@ export const deepinfra: ProviderPreset = {
   name: 'DeepInfra',
   baseUrl: 'https://api.deepinfra.com/v1/openai',
   envKeys: ['DEEPINFRA_API_KEY', 'DEEPINFRA_TOKEN'],
+  suggestedModels: ['meta-llama/Meta-Llama-3.1-8B-Instruct'],
   headerBuckets: [],
   classify: (answer) => classifyFailure(answer),
 };

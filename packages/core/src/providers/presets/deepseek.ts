@@ -13,6 +13,7 @@ export const deepseek: ProviderPreset = {
   name: 'DeepSeek',
   baseUrl: 'https://api.deepseek.com',
   envKeys: ['DEEPSEEK_API_KEY'],
+  suggestedModels: ['deepseek-chat', 'deepseek-reasoner'],
   headerBuckets: [],
   classify(answer) {
     const verdict = classifyFailure(answer);

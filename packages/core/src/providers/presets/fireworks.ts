@@ -10,6 +10,7 @@ export const fireworks: ProviderPreset = {
   name: 'Fireworks AI',
   baseUrl: 'https://api.fireworks.ai/inference/v1',
   envKeys: ['FIREWORKS_API_KEY'],
+  suggestedModels: ['accounts/fireworks/models/llama-v3p1-8b-instruct'],
   headerBuckets: [
     {
       kind: 'requests',

@@ -13,6 +13,7 @@ export const gemini: ProviderPreset = {
   name: 'Google Gemini',
   baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
   envKeys: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+  suggestedModels: ['gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.5-pro'],
   headerBuckets: [],
   dailyReset: 'pacific',
   // Free tier of gemini-2.5-flash.

@@ -10,6 +10,7 @@ export const generic: ProviderPreset = {
   id: 'generic',
   name: 'OpenAI-compatible',
   envKeys: [],
+  suggestedModels: [],
   keyRequired: false,
   headerBuckets: [
     {

@@ -15,6 +15,7 @@ export const github: ProviderPreset = {
   name: 'GitHub Models',
   baseUrl: 'https://models.github.ai/inference',
   envKeys: ['GITHUB_TOKEN', 'GH_TOKEN'],
+  suggestedModels: ['openai/gpt-4.1-mini', 'openai/gpt-4o-mini', 'meta/Llama-3.3-70B-Instruct'],
   headerBuckets: [],
   // Free tier, "low" models: 15 a minute, 150 a day, 5 at once.
   knownLimits: { requestsPerMinute: 15, requestsPerDay: 150, concurrentRequests: 5 },

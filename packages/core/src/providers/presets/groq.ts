@@ -11,6 +11,7 @@ export const groq: ProviderPreset = {
   name: 'Groq',
   baseUrl: 'https://api.groq.com/openai/v1',
   envKeys: ['GROQ_API_KEY'],
+  suggestedModels: ['llama-3.1-8b-instant', 'llama-3.3-70b-versatile', 'openai/gpt-oss-20b'],
   headerBuckets: [
     {
       kind: 'requests',

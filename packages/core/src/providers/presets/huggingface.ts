@@ -11,6 +11,7 @@ export const huggingface: ProviderPreset = {
   name: 'Hugging Face',
   baseUrl: 'https://router.huggingface.co/v1',
   envKeys: ['HF_TOKEN', 'HUGGINGFACE_API_KEY', 'HUGGING_FACE_HUB_TOKEN'],
+  suggestedModels: ['meta-llama/Llama-3.1-8B-Instruct'],
   headerBuckets: [],
   classify(answer) {
     const verdict = classifyFailure(answer);

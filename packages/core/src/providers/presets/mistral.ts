@@ -13,6 +13,7 @@ export const mistral: ProviderPreset = {
   name: 'Mistral',
   baseUrl: 'https://api.mistral.ai/v1',
   envKeys: ['MISTRAL_API_KEY'],
+  suggestedModels: ['mistral-small-latest', 'open-mistral-nemo', 'codestral-latest'],
   headerBuckets: [
     {
       kind: 'requests',

@@ -7,6 +7,7 @@ export const nvidia: ProviderPreset = {
   name: 'NVIDIA NIM',
   baseUrl: 'https://integrate.api.nvidia.com/v1',
   envKeys: ['NVIDIA_API_KEY'],
+  suggestedModels: ['meta/llama-3.1-8b-instruct', 'meta/llama-3.3-70b-instruct'],
   headerBuckets: [],
   knownLimits: { requestsPerMinute: 40 },
   classify: (answer) => classifyFailure(answer),

@@ -11,6 +11,7 @@ export const ollama: ProviderPreset = {
   name: 'Ollama',
   baseUrl: 'http://127.0.0.1:11434/v1',
   envKeys: [],
+  suggestedModels: ['llama3.2', 'qwen2.5'],
   keyRequired: false,
   rateLimited: false,
   headerBuckets: [],

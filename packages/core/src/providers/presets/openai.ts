@@ -7,6 +7,7 @@ export const openai: ProviderPreset = {
   name: 'OpenAI',
   baseUrl: 'https://api.openai.com/v1',
   envKeys: ['OPENAI_API_KEY'],
+  suggestedModels: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1-nano'],
   headerBuckets: [
     {
       kind: 'requests',

@@ -16,6 +16,11 @@ export const openrouter: ProviderPreset = {
   name: 'OpenRouter',
   baseUrl: 'https://openrouter.ai/api/v1',
   envKeys: ['OPENROUTER_API_KEY'],
+  suggestedModels: [
+    'meta-llama/llama-3.3-70b-instruct:free',
+    'deepseek/deepseek-chat-v3-0324:free',
+    'qwen/qwen3-coder:free',
+  ],
   headerBuckets: [],
   dailyReset: 'utc',
   // Free models without purchased credits (1000 a day with 10 credits bought).

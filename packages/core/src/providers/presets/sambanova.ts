@@ -10,6 +10,7 @@ export const sambanova: ProviderPreset = {
   name: 'SambaNova',
   baseUrl: 'https://api.sambanova.ai/v1',
   envKeys: ['SAMBANOVA_API_KEY'],
+  suggestedModels: ['Meta-Llama-3.1-8B-Instruct', 'Meta-Llama-3.3-70B-Instruct'],
   headerBuckets: [
     {
       kind: 'requests',

@@ -13,6 +13,7 @@ export const together: ProviderPreset = {
   name: 'Together AI',
   baseUrl: 'https://api.together.xyz/v1',
   envKeys: ['TOGETHER_API_KEY'],
+  suggestedModels: ['meta-llama/Llama-3.3-70B-Instruct-Turbo-Free'],
   headerBuckets: [
     {
       kind: 'requests',

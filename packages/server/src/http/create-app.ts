@@ -1,0 +1,170 @@
+import type { Chain } from '@429chain/core';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { type AcceptedKey, acceptedKeys, matchKey, presentedKey } from '../auth/match-key.ts';
+import type { ConfigFile } from '../config/config-file.ts';
+import type { ChainMetrics } from '../metrics/chain-metrics.ts';
+import { httpError, openAIErrorResponse } from './openai-error.ts';
+
+/** Where the proxy's config came from. */
+export type ServerMode = 'file' | 'environment' | 'demo';
+
+/** Everything the HTTP layer needs; it holds no routing logic of its own. */
+export interface AppContext {
+  chain: Chain;
+  configFile: ConfigFile;
+  metrics: ChainMetrics;
+  mode: ServerMode;
+  version: string;
+  startedAt: number;
+  /** Admin keys used when the config names none (a generated local key). */
+  fallbackAdminKeys: string[];
+  /** Whether the database is open (for `/ready`). */
+  databaseReady(): boolean;
+  /** The rate-limit store's health (for `/ready` and `/metrics`). */
+  storeInfo(): { type: string; up: boolean; fallback?: boolean | undefined };
+  /** True once shutdown has begun: `/ready` answers 503. */
+  draining(): boolean;
+  /** Mounts the admin API (given the app so it shares auth and limits). */
+  admin?: ((app: Hono<AppEnvironment>) => void) | undefined;
+  /** Serves the dashboard's static files with an SPA fallback. */
+  dashboard?: ((app: Hono<AppEnvironment>) => void) | undefined;
+}
+
+/** Values middleware hands to handlers. */
+export interface AppEnvironment {
+  Variables: {
+    /** Label of the client key that authenticated, when keys are configured. */
+    client: string | undefined;
+  };
+}
+
+const defaultBodyLimitBytes = 4 * 1024 * 1024;
+
+/**
+ * The proxy as a `(Request) => Response` app: OpenAI endpoints under `/v1` (handed to
+ * core), the admin API under `/api`, `/health`, `/ready`, `/metrics`, and the dashboard.
+ * Every error is OpenAI-shaped.
+ */
+export function createApp(context: AppContext): Hono<AppEnvironment> {
+  const app = new Hono<AppEnvironment>();
+  const settings = () => context.configFile.config.settings ?? {};
+
+  app.onError((error) => openAIErrorResponse(error));
+  app.notFound((c) =>
+    openAIErrorResponse(httpError(404, 'unknown_url', `Unknown path ${c.req.method} ${c.req.path}.`)),
+  );
+
+  const limitBody: MiddlewareHandler<AppEnvironment> = (c, next) =>
+    bodyLimit({
+      maxSize: settings().bodyLimitBytes ?? defaultBodyLimitBytes,
+      onError: () =>
+        openAIErrorResponse(
+          httpError(
+            413,
+            'request_too_large',
+            `The request body is larger than ${settings().bodyLimitBytes ?? defaultBodyLimitBytes} bytes (settings.bodyLimitBytes).`,
+          ),
+        ),
+    })(c, next);
+
+  // Liveness, readiness, metrics.
+  app.get('/health', (c) =>
+    c.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000) }),
+  );
+  app.get('/ready', (c) => {
+    const store = context.storeInfo();
+    const checks = {
+      config: 'loaded',
+      database: context.databaseReady() ? 'open' : 'closed',
+      store: `${store.type}${store.up ? '' : ' (down)'}${store.fallback ? ' (fallback: memory)' : ''}`,
+      draining: context.draining(),
+    };
+    const ready = context.databaseReady() && !context.draining();
+    return c.json(
+      { status: ready ? 'ready' : 'unavailable', mode: context.mode, ...checks },
+      ready ? 200 : 503,
+    );
+  });
+  app.get('/metrics', async (c) => {
+    const text = context.metrics.render(await context.chain.status(), { store: context.storeInfo() });
+    return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  // OpenAI endpoints: authenticate, bound the body, hand to core.
+  const clientKeyCache = cacheBy(() => settings().apiKeys, acceptedKeys);
+  app.use('/v1/*', async (c, next) => {
+    const keys = clientKeyCache();
+    if (keys.length > 0) {
+      const presented = presentedKey(c.req.raw.headers);
+      if (!presented) {
+        return openAIErrorResponse(
+          httpError(
+            401,
+            'missing_api_key',
+            'Missing API key: send it as "Authorization: Bearer <key>" or "x-api-key".',
+          ),
+          { 'www-authenticate': 'Bearer' },
+        );
+      }
+      const key = matchKey(presented, keys);
+      if (!key) return openAIErrorResponse(httpError(401, 'invalid_api_key', 'Invalid API key.'));
+      c.set('client', key.label);
+    }
+    return next();
+  });
+  app.use('/v1/*', limitBody);
+  app.all('/v1/*', (c) => {
+    const client = c.get('client');
+    return context.chain.handle(c.req.raw, { metadata: client ? { client } : undefined });
+  });
+
+  // Admin API: separate keys.
+  const adminKeyCache = cacheBy(
+    () => settings().adminKeys ?? context.fallbackAdminKeys,
+    (values) => acceptedKeys(values),
+  );
+  app.use('/api/*', async (c, next) => {
+    const keys: AcceptedKey[] = adminKeyCache();
+    const presented = presentedKey(c.req.raw.headers);
+    if (!presented) {
+      return openAIErrorResponse(
+        httpError(
+          401,
+          'missing_admin_key',
+          'The admin API needs an admin key: "Authorization: Bearer <admin key>".',
+        ),
+        { 'www-authenticate': 'Bearer' },
+      );
+    }
+    if (!matchKey(presented, keys)) {
+      const clientKey = matchKey(presented, clientKeyCache());
+      return openAIErrorResponse(
+        clientKey
+          ? httpError(403, 'not_an_admin_key', 'This is a client key; the admin API needs an admin key.')
+          : httpError(401, 'invalid_admin_key', 'Invalid admin key.'),
+      );
+    }
+    return next();
+  });
+  app.use('/api/*', limitBody);
+  context.admin?.(app);
+  context.dashboard?.(app);
+  return app;
+}
+
+/** Recomputes a derived value only when its source changes (by identity). */
+function cacheBy<Source, Value>(source: () => Source, derive: (source: Source) => Value): () => Value {
+  let last: Source | undefined;
+  let value: Value | undefined;
+  let primed = false;
+  return () => {
+    const current = source();
+    if (!primed || current !== last) {
+      value = derive(current);
+      last = current;
+      primed = true;
+    }
+    return value as Value;
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Runs the proxy from the environment alone (the Docker image's entry point):
+ * CHAIN429_CONFIG, PORT, HOST, CHAIN429_DB. SIGTERM and SIGINT drain and exit 0.
+ */
+import { describeStartup } from './describe-startup.ts';
+import { startServer } from './start-server.ts';
+
+const env = process.env;
+const server = await startServer({
+  configPath: env.CHAIN429_CONFIG,
+  port: env.PORT ? Number(env.PORT) : undefined,
+  host: env.HOST,
+  dbPath: env.CHAIN429_DB,
+}).catch((error: unknown) => {
+  process.stderr.write(`429chain: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+process.stdout.write(`${describeStartup(server).join('\n')}\n`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`429chain: ${signal} received, draining…\n`);
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`429chain: shutdown failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,139 @@
+/**
+ * A small Prometheus registry: counters, gauges and histograms with labels, rendered
+ * in the text exposition format (version 0.0.4).
+ */
+
+type Labels = Record<string, string>;
+
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+function labelText(labels: Labels, extra?: Labels): string {
+  const entries = Object.entries({ ...labels, ...extra });
+  if (entries.length === 0) return '';
+  return `{${entries.map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(',')}}`;
+}
+
+function keyOf(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort(([left], [right]) => left.localeCompare(right)));
+}
+
+interface Metric {
+  render(): string;
+}
+
+/** A monotonically increasing count per label set. */
+export class Counter implements Metric {
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #name: string;
+  readonly #help: string;
+
+  constructor(name: string, help: string) {
+    this.#name = name;
+    this.#help = help;
+  }
+
+  inc(labels: Labels = {}, amount = 1): void {
+    const key = keyOf(labels);
+    const found = this.#values.get(key);
+    if (found) found.value += amount;
+    else this.#values.set(key, { labels, value: amount });
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.#name} ${this.#help}`, `# TYPE ${this.#name} counter`];
+    for (const { labels, value } of this.#values.values())
+      lines.push(`${this.#name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+/** Observations counted into cumulative buckets, with their sum and count. */
+export class Histogram implements Metric {
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #name: string;
+  readonly #help: string;
+  readonly #buckets: number[];
+
+  constructor(name: string, help: string, buckets: number[]) {
+    this.#name = name;
+    this.#help = help;
+    this.#buckets = buckets;
+  }
+
+  observe(labels: Labels, value: number): void {
+    const key = keyOf(labels);
+    let series = this.#series.get(key);
+    if (!series) {
+      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    this.#buckets.forEach((bound, index) => {
+      if (value <= bound) series.counts[index]! += 1;
+    });
+    series.sum += value;
+    series.count += 1;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.#name} ${this.#help}`, `# TYPE ${this.#name} histogram`];
+    for (const { labels, counts, sum, count } of this.#series.values()) {
+      this.#buckets.forEach((bound, index) => {
+        lines.push(`${this.#name}_bucket${labelText(labels, { le: String(bound) })} ${counts[index]}`);
+      });
+      lines.push(`${this.#name}_bucket${labelText(labels, { le: '+Inf' })} ${count}`);
+      lines.push(`${this.#name}_sum${labelText(labels)} ${sum}`);
+      lines.push(`${this.#name}_count${labelText(labels)} ${count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+/** Values read at scrape time. */
+export class Gauge implements Metric {
+  readonly #name: string;
+  readonly #help: string;
+  #samples: Array<{ labels: Labels; value: number }> = [];
+
+  constructor(name: string, help: string) {
+    this.#name = name;
+    this.#help = help;
+  }
+
+  /** Replaces every sample. */
+  set(samples: Array<{ labels: Labels; value: number }>): void {
+    this.#samples = samples;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.#name} ${this.#help}`, `# TYPE ${this.#name} gauge`];
+    for (const { labels, value } of this.#samples) lines.push(`${this.#name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+/** Holds metrics in registration order and renders them all. */
+export class MetricsRegistry {
+  readonly #metrics: Metric[] = [];
+
+  counter(name: string, help: string): Counter {
+    return this.#add(new Counter(name, help));
+  }
+
+  histogram(name: string, help: string, buckets: number[]): Histogram {
+    return this.#add(new Histogram(name, help, buckets));
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return this.#add(new Gauge(name, help));
+  }
+
+  render(): string {
+    return `${this.#metrics.map((metric) => metric.render()).join('\n')}\n`;
+  }
+
+  #add<Type extends Metric>(metric: Type): Type {
+    this.#metrics.push(metric);
+    return metric;
+  }
+}

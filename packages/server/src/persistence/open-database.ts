@@ -1,0 +1,167 @@
+/**
+ * Opens the server's SQLite database (node:sqlite) and brings its schema up to date.
+ * The core rate-limit store may share the file: its tables carry the `ratelimit_`
+ * prefix and keep their own version, so `PRAGMA user_version` belongs to the server.
+ */
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Database file (its directory is created), or `:memory:`. */
+  path: string;
+  /** How long a statement waits for another connection's lock (ms). @default 5000 */
+  busyTimeoutMs?: number | undefined;
+}
+
+/**
+ * The server's schema, one SQL script per version: `migrations[n]` takes `user_version`
+ * from n to n + 1. Append only; never edit a script that has shipped.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE requests (
+    id TEXT PRIMARY KEY NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    chain TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    stream INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    provider TEXT,
+    model TEXT,
+    latency_ms REAL,
+    ttft_ms REAL,
+    queued_ms REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    total_tokens INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    attempt_count INTEGER NOT NULL,
+    fallback INTEGER NOT NULL,
+    client TEXT,
+    metadata TEXT
+  );
+  CREATE INDEX requests_started_at ON requests (started_at, id);
+  CREATE INDEX requests_chain ON requests (chain, started_at, id);
+  CREATE INDEX requests_provider ON requests (provider, started_at, id);
+  CREATE INDEX requests_model ON requests (model, started_at, id);
+  CREATE INDEX requests_client ON requests (client, started_at, id);
+  CREATE INDEX requests_outcome ON requests (outcome, started_at, id);
+  CREATE INDEX requests_status ON requests (status, started_at, id);
+
+  CREATE TABLE attempts (
+    request_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    key_label TEXT NOT NULL,
+    entry_index INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status INTEGER,
+    failure TEXT,
+    started_at INTEGER NOT NULL,
+    latency_ms REAL,
+    ttft_ms REAL,
+    retries INTEGER,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    continuation INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (request_id, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX attempts_started_at ON attempts (started_at);
+  `,
+];
+
+/** The schema version this code writes. */
+export const schemaVersion = migrations.length;
+
+/** Opens (creating when missing) the database at `options.path`, in WAL mode, migrated to {@link schemaVersion}. */
+export function openDatabase(options: OpenDatabaseOptions): DatabaseSync {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!(Number.isInteger(busyTimeoutMs) && busyTimeoutMs >= 0)) {
+    throw new RangeError(`busyTimeoutMs must be a whole number of milliseconds, not ${busyTimeoutMs}`);
+  }
+  if (!isInMemory(options.path) && !options.path.startsWith('file:')) {
+    mkdirSync(dirname(options.path), { recursive: true });
+  }
+  const database = new DatabaseSync(options.path);
+  try {
+    database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    // WAL lets the dashboard read while the logger writes; an in-memory database stays 'memory'.
+    database.exec('PRAGMA journal_mode = WAL');
+    database.exec('PRAGMA synchronous = NORMAL');
+    migrateDatabase(database, options.path);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  return database;
+}
+
+/** Runs `work` inside one `BEGIN IMMEDIATE` transaction: committed whole, or rolled back and rethrown. */
+export function inTransaction<T>(database: DatabaseSync, work: () => T): T {
+  database.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    database.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (database.isTransaction) database.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/** Prepares `sql` on `database` once and reuses the statement afterwards. */
+export function preparedStatement(database: DatabaseSync, sql: string): StatementSync {
+  let statements = statementCache.get(database);
+  if (statements === undefined) {
+    statements = new Map();
+    statementCache.set(database, statements);
+  }
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = database.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** Applies each pending migration in its own transaction; refuses a database newer than this code. */
+function migrateDatabase(database: DatabaseSync, path: string): void {
+  for (;;) {
+    const applied = inTransaction(database, () => {
+      // Read inside the transaction: another process may have migrated meanwhile.
+      const version = readUserVersion(database);
+      if (version > schemaVersion) {
+        throw new Error(
+          `The database "${path}" has schema version ${version}, newer than this version of ` +
+            `@429chain/server understands (${schemaVersion}); upgrade 429chain or use another database file.`,
+        );
+      }
+      const migration = migrations[version];
+      if (migration === undefined) return false;
+      database.exec(migration);
+      database.exec(`PRAGMA user_version = ${version + 1}`);
+      return true;
+    });
+    if (!applied) return;
+  }
+}
+
+function readUserVersion(database: DatabaseSync): number {
+  const row = database.prepare('PRAGMA user_version').get() as { user_version?: unknown } | undefined;
+  return Number(row?.user_version ?? 0);
+}
+
+function isInMemory(path: string): boolean {
+  return path === ':memory:' || path === '';
+}
