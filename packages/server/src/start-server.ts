@@ -34,6 +34,8 @@ export interface StartServerOptions {
   demo?: boolean | undefined;
   /** Send light simulated traffic in demo mode so the dashboard moves. @default true */
   demoTraffic?: boolean | undefined;
+  /** Where to look for a config file when none is named. @default process.cwd() */
+  searchDirectory?: string | undefined;
   /** Environment for `${NAME}` references and provider keys. @default process.env */
   env?: Record<string, string | undefined> | undefined;
   /** Built dashboard files; `false` serves none. @default the @429chain/dashboard package's dist */
@@ -214,7 +216,8 @@ async function loadConfiguration(
   if (options.demo) return { configFile: ConfigFile.fromObject(demoConfig(), { env }), mode: 'demo' };
   const explicit = options.configPath ?? env.CHAIN429_CONFIG;
   if (explicit) return { configFile: await ConfigFile.load(resolve(explicit), { env }), mode: 'file' };
-  const found = configCandidates.map((name) => resolve(name)).find((path) => existsSync(path));
+  const directory = options.searchDirectory ?? process.cwd();
+  const found = configCandidates.map((name) => resolve(directory, name)).find((path) => existsSync(path));
   if (found) return { configFile: await ConfigFile.load(found, { env }), mode: 'file' };
   const fromEnvironment = configFromEnvironment(env);
   if (fromEnvironment)
