@@ -12,5 +12,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  external: ['vitest', 'node:sqlite'],
+  // Keep `node:` specifiers: node:sqlite has no bare alias.
+  removeNodeProtocol: false,
+  external: ['vitest', /^node:/],
 });

@@ -14,7 +14,7 @@ export function describeStartup(server: RunningServer): string[] {
     `429chain: ${source}`,
     `  proxy:      ${server.url}/v1  (OpenAI-compatible; model = a chain name)`,
     `  dashboard:  ${server.dashboard ? `${server.url}/` : 'not built (run pnpm build)'}`,
-    `  admin key:  ${server.adminKeyFile ? `in ${server.adminKeyFile}` : 'from settings.adminKeys'}`,
+    `  admin key:  ${server.adminKeyFile ? `in ${server.adminKeyFile}` : 'from settings.adminKeys or CHAIN429_ADMIN_KEYS'}`,
     `  chains:     ${config.chains
       .map(
         (chain) =>

@@ -7,4 +7,9 @@ export { configFromEnvironment } from './config/environment-config.ts';
 export { demoConfig } from './demo/demo-providers.ts';
 export { describeStartup } from './describe-startup.ts';
 export { type AppContext, createApp, type ServerMode } from './http/create-app.ts';
-export { type RunningServer, type StartServerOptions, startServer } from './start-server.ts';
+export {
+  configCandidates,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './start-server.ts';

@@ -68,7 +68,8 @@ export interface RunningServer {
 }
 
 const version = '0.1.0';
-const configCandidates = [
+/** Config files looked for in the working directory, in order, when none is named. */
+export const configCandidates: readonly string[] = [
   '429chain.yaml',
   '429chain.yml',
   '429chain.json',
@@ -85,10 +86,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const host = options.host ?? settings.host ?? '127.0.0.1';
   const port = options.port ?? settings.port ?? 3429;
 
-  const hasClientKeys = (configFile.config.settings?.apiKeys?.length ?? 0) > 0;
+  const listed = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const extraClientKeys = listed(env.CHAIN429_API_KEYS);
+  const environmentAdminKeys = listed(env.CHAIN429_ADMIN_KEYS);
+  const hasClientKeys = (configFile.config.settings?.apiKeys?.length ?? 0) + extraClientKeys.length > 0;
   if (!isLoopbackHost(host) && !hasClientKeys) {
     throw new Error(
-      `Refusing to listen on ${host} without client keys: set settings.apiKeys (or bind 127.0.0.1). Anyone who can reach this address could spend your quotas.`,
+      `Refusing to listen on ${host} without client keys: set settings.apiKeys or CHAIN429_API_KEYS (or bind 127.0.0.1). Anyone who can reach this address could spend your quotas.`,
     );
   }
   if (!hasClientKeys)
@@ -99,8 +107,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let databaseOpen = true;
 
   let adminKeyFile: string | undefined;
-  let fallbackAdminKeys: string[] = [];
-  if ((settings.adminKeys?.length ?? 0) === 0) {
+  let fallbackAdminKeys: string[] = environmentAdminKeys;
+  if ((settings.adminKeys?.length ?? 0) === 0 && environmentAdminKeys.length === 0) {
     adminKeyFile = join(dirname(dbPath), 'admin.key');
     fallbackAdminKeys = [await readOrCreateAdminKey(adminKeyFile)];
   }
@@ -138,6 +146,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     version,
     startedAt: Date.now(),
     fallbackAdminKeys,
+    extraClientKeys,
     databaseReady: () => databaseOpen,
     storeInfo,
     draining: () => draining,

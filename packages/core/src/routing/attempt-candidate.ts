@@ -32,6 +32,12 @@ export type CandidateResult =
       firstContentAt: number;
     };
 
+/**
+ * Largest non-streaming answer read. Embeddings answers run to megabytes (100 inputs of
+ * 1536 floats is ~3 MB of JSON), so readBodyText's 1 MiB default would cut them.
+ */
+const answerLimitBytes = 64 * 1024 * 1024;
+
 /** Input of {@link attemptCandidate}. */
 export interface AttemptInput {
   candidate: Candidate;
@@ -155,6 +161,7 @@ export async function attemptCandidate(
   }
 
   const text = await readBodyText(response, {
+    maxBytes: answerLimitBytes,
     timeoutMs: Math.max(1, Math.min(candidate.entry.provider.timeoutMs, input.deadline - context.now())),
     abort,
   }).catch((error: unknown) => (signal.aborted ? Promise.reject(error) : undefined));

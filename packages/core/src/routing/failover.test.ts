@@ -90,7 +90,7 @@ interface AnswerBody {
 }
 
 async function readBody(response: Response): Promise<AnswerBody> {
-  return (await readBody(response)) as AnswerBody;
+  return (await response.json()) as AnswerBody;
 }
 
 function records(target: Chain): RequestRecord[] {

@@ -183,6 +183,8 @@ function compactStep(attempt: AttemptRecord): string {
   if (attempt.outcome === 'skipped') return `${where}=skip(${attempt.failure ?? 'unavailable'})`;
   if (attempt.outcome === 'answered') return `${where}=${attempt.status ?? 200}`;
   if (attempt.outcome === 'cancelled') return `${where}=cancelled`;
+  // Still open: a committed stream whose headers go out now shows its upstream status.
+  if (attempt.reason === 'in progress') return `${where}=${attempt.status ?? 'pending'}`;
   const status = attempt.status !== undefined && attempt.status >= 400 ? attempt.status : undefined;
   return `${where}=${status ?? attempt.failure ?? 'failed'}`;
 }

@@ -199,6 +199,8 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
         }
         const read = await readEvent(source.reader, finished ? options.finishGraceMs : options.idleTimeoutMs);
         if (ended) return;
+        // A failure either ends the stream or switches to a continuation: the loop goes on to send
+        // the continuation's first event, since a pull that returns without enqueueing is never called again.
         switch (read.type) {
           case 'event':
             queue.push(read.event);
@@ -208,18 +210,23 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
             break;
           case 'done':
             if (finished) return complete(controller);
-            return fail(controller, 'the stream sent [DONE] without a finish_reason');
+            await fail(controller, 'the stream sent [DONE] without a finish_reason');
+            break;
           case 'end':
             if (finished) return complete(controller);
-            return fail(controller, 'the stream was cut before a finish_reason');
+            await fail(controller, 'the stream was cut before a finish_reason');
+            break;
           case 'timeout':
             if (finished) return complete(controller);
-            return fail(controller, `the stream stalled for ${options.idleTimeoutMs} ms`);
+            await fail(controller, `the stream stalled for ${options.idleTimeoutMs} ms`);
+            break;
           case 'broken':
             if (finished) return complete(controller);
-            return fail(controller, 'the connection broke mid-stream');
+            await fail(controller, 'the connection broke mid-stream');
+            break;
           case 'error':
-            return fail(controller, `in-band error: ${describeError(read.error)}`);
+            await fail(controller, `in-band error: ${describeError(read.error)}`);
+            break;
         }
       }
     },

@@ -17,8 +17,10 @@ export interface AppContext {
   mode: ServerMode;
   version: string;
   startedAt: number;
-  /** Admin keys used when the config names none (a generated local key). */
+  /** Admin keys used when the config names none (from the environment, or a generated local key). */
   fallbackAdminKeys: string[];
+  /** Client keys accepted besides `settings.apiKeys` (from the environment). */
+  extraClientKeys: string[];
   /** Whether the database is open (for `/ready`). */
   databaseReady(): boolean;
   /** The rate-limit store's health (for `/ready` and `/metrics`). */
@@ -92,7 +94,10 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
   });
 
   // OpenAI endpoints: authenticate, bound the body, hand to core.
-  const clientKeyCache = cacheBy(() => settings().apiKeys, acceptedKeys);
+  const clientKeyCache = cacheBy(
+    () => settings().apiKeys,
+    (values) => acceptedKeys([...(values ?? []), ...context.extraClientKeys]),
+  );
   app.use('/v1/*', async (c, next) => {
     const keys = clientKeyCache();
     if (keys.length > 0) {

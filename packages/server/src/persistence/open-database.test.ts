@@ -25,7 +25,8 @@ function userVersion(database: DatabaseSync): number {
 
 describe('openDatabase', () => {
   afterEach(() => {
-    for (const directory of temporaryDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+    for (const directory of temporaryDirectories.splice(0))
+      rmSync(directory, { recursive: true, force: true });
   });
 
   it('creates the parent directory and the schema of a fresh file, in WAL mode', () => {
@@ -58,7 +59,12 @@ describe('openDatabase', () => {
     const second = openDatabase({ path });
     try {
       expect(userVersion(second)).toBe(schemaVersion);
-      expect(second.prepare('SELECT id FROM requests').all().map((row) => row.id)).toEqual(['kept']);
+      expect(
+        second
+          .prepare('SELECT id FROM requests')
+          .all()
+          .map((row) => row.id),
+      ).toEqual(['kept']);
     } finally {
       second.close();
     }

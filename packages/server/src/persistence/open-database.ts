@@ -74,7 +74,7 @@ export const migrations: readonly string[] = [
     completion_tokens INTEGER,
     continuation INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (request_id, position)
-  ) WITHOUT ROWID;
+  );
   CREATE INDEX attempts_started_at ON attempts (started_at);
   `,
 ];

@@ -177,7 +177,8 @@ export function listRequests(database: DatabaseSync, query: RequestLogQueryInput
     parameters.push(parsed.status);
   } else if (parsed.status !== undefined) {
     const lowest = Number(parsed.status[0]) * 100;
-    conditions.push('status >= ? AND status < ?');
+    // `+status`: walking the time index (already in page order) beats sorting every row of a class.
+    conditions.push('+status >= ? AND +status < ?');
     parameters.push(lowest, lowest + 100);
   }
   if (parsed.from !== undefined) {
