@@ -10,13 +10,13 @@ import { route, withValidQuery } from './route-methods.ts';
 export function mountLogRoutes(app: Hono<AppEnvironment>, context: AdminContext): void {
   route(app, '/api/requests', {
     GET: async (c) => {
-      await context.requestLogger.flush();
+      await context.requestLogger.flush().catch(() => undefined);
       return c.json(withValidQuery(() => listRequests(context.database, c.req.query())));
     },
   });
   route(app, '/api/requests/:id', {
     GET: async (c) => {
-      await context.requestLogger.flush();
+      await context.requestLogger.flush().catch(() => undefined);
       const record = getRequest(context.database, c.req.param('id')!);
       if (!record)
         throw httpError(404, 'request_not_found', `No request with id "${c.req.param('id')!}" in the log.`);
@@ -25,7 +25,7 @@ export function mountLogRoutes(app: Hono<AppEnvironment>, context: AdminContext)
   });
   route(app, '/api/stats', {
     GET: async (c) => {
-      await context.requestLogger.flush();
+      await context.requestLogger.flush().catch(() => undefined);
       return c.json(withValidQuery(() => usageStats(context.database, c.req.query())));
     },
   });

@@ -44,6 +44,9 @@ export const migrations: readonly string[] = [
     error_message TEXT,
     attempt_count INTEGER NOT NULL,
     fallback INTEGER NOT NULL,
+    skipped_count INTEGER NOT NULL DEFAULT 0,
+    rate_limited_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
     client TEXT,
     metadata TEXT
   );

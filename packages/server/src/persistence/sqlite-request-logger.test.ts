@@ -240,7 +240,7 @@ describe('sqlite request logger', () => {
     expect(count(database, 'attempts')).toBe(1);
   });
 
-  it('stores the attempt count, the fallback flag and the client of each request', async () => {
+  it('stores the attempt, skip, rate-limit and error counts, the fallback flag and the client of each request', async () => {
     const database = memoryDatabase();
     const requestLog = logger({ database });
     const skipped = (failure: string) =>
@@ -265,14 +265,29 @@ describe('sqlite request logger', () => {
     await requestLog.flush();
 
     const rows = database
-      .prepare('SELECT id, attempt_count, fallback, client FROM requests ORDER BY id')
+      .prepare(
+        `SELECT id, attempt_count, fallback, skipped_count, rate_limited_count, error_count, client
+         FROM requests ORDER BY id`,
+      )
       .all();
+    const row = (id: string, counts: number[], client: string | null = null) => {
+      const [attempts, fallback, skipped, rateLimited, errors] = counts;
+      return {
+        id,
+        attempt_count: attempts,
+        fallback,
+        skipped_count: skipped,
+        rate_limited_count: rateLimited,
+        error_count: errors,
+        client,
+      };
+    };
     expect(rows).toEqual([
-      { id: 'all-failed', attempt_count: 1, fallback: 0, client: null },
-      { id: 'cooldown-first', attempt_count: 1, fallback: 1, client: null },
-      { id: 'direct', attempt_count: 1, fallback: 0, client: 'alice' },
-      { id: 'request-00001', attempt_count: 2, fallback: 1, client: null },
-      { id: 'unsuitable-first', attempt_count: 1, fallback: 0, client: null },
+      row('all-failed', [1, 0, 0, 0, 1]),
+      row('cooldown-first', [1, 1, 1, 1, 0]),
+      row('direct', [1, 0, 0, 0, 0], 'alice'),
+      row('request-00001', [2, 1, 0, 1, 0]),
+      row('unsuitable-first', [1, 0, 1, 0, 0]),
     ]);
   });
 

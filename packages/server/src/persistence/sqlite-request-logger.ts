@@ -52,10 +52,14 @@ export interface SqliteRequestLogger extends RequestLogger {
 
 /** The skip state of a candidate that cannot serve this request (not a fault of the candidate). */
 const unsuitableSkip = 'unsuitable';
+/** Failure kinds of a sent attempt that are a rate limit or quota rather than an error. */
+export const rateLimitFailures: readonly string[] = ['rate-limit', 'quota'];
+/** Skip states of a candidate held back by its rate limits. */
+export const rateLimitSkips: readonly string[] = ['cooldown', 'exhausted'];
 
 const dayMs = 86_400_000;
 /** Requests deleted per retention transaction, so a large prune never holds the event loop for long. */
-const pruneChunk = 2_000;
+const pruneChunk = 250;
 /** Longest pause between retries of a failing write (ms). */
 const maxRetryDelayMs = 30_000;
 
@@ -127,8 +131,9 @@ export function createSqliteRequestLogger(options: SqliteRequestLoggerOptions): 
   }
 
   const dropOverflow = (): void => {
-    const dropped = buffer.length - maxBuffered;
-    if (dropped <= 0) return;
+    // Drop a slice at once, so a long outage costs neither a splice nor a report per request.
+    if (buffer.length <= maxBuffered) return;
+    const dropped = Math.max(buffer.length - maxBuffered, Math.ceil(maxBuffered / 100));
     buffer.splice(0, dropped);
     report(
       new Error(
@@ -240,6 +245,18 @@ export function isFallback(record: Pick<RequestRecord, 'outcome' | 'attempts'>):
   return false;
 }
 
+/** An attempt refused for a rate limit or quota, or skipped while its limits hold it back. */
+export function isRateLimited(attempt: AttemptRecord): boolean {
+  const failure = attempt.failure ?? '';
+  if (attempt.outcome === 'failed') return rateLimitFailures.includes(failure);
+  return attempt.outcome === 'skipped' && rateLimitSkips.includes(failure);
+}
+
+/** A sent attempt that failed for another reason than a rate limit (5xx, timeout, auth, broken stream, …). */
+export function isError(attempt: AttemptRecord): boolean {
+  return attempt.outcome === 'failed' && !rateLimitFailures.includes(attempt.failure ?? '');
+}
+
 type Statements = ReturnType<typeof prepareStatements>;
 
 function prepareStatements(database: DatabaseSync) {
@@ -248,8 +265,9 @@ function prepareStatements(database: DatabaseSync) {
       `INSERT INTO requests (
          id, started_at, ended_at, chain, kind, stream, outcome, status, provider, model,
          latency_ms, ttft_ms, queued_ms, prompt_tokens, completion_tokens, total_tokens,
-         error_code, error_message, attempt_count, fallback, client, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         error_code, error_message, attempt_count, fallback, skipped_count, rate_limited_count,
+         error_count, client, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     ),
     deleteRequest: database.prepare('DELETE FROM requests WHERE id = ?'),
@@ -316,6 +334,9 @@ function requestValues(
     textOrNull(record.error?.message),
     attempts.filter((attempt) => attempt.outcome !== 'skipped').length,
     isFallback(record) ? 1 : 0,
+    attempts.filter((attempt) => attempt.outcome === 'skipped').length,
+    attempts.filter(isRateLimited).length,
+    attempts.filter(isError).length,
     textOrNull(metadata?.client),
     metadataJson(metadata),
   ];

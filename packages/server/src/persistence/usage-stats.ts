@@ -7,6 +7,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { z } from 'zod';
 import { preparedStatement } from './open-database.ts';
 import { absentWhenEmpty, epochMsSchema, optionalQueryValue } from './request-log-queries.ts';
+import { rateLimitFailures, rateLimitSkips } from './sqlite-request-logger.ts';
 
 /** Width of one time bucket. */
 export type UsageBucket = 'minute' | 'hour' | 'day';
@@ -130,16 +131,12 @@ export const usageQuerySchema = z
 /** A validated {@link UsageQueryInput}. */
 export type UsageQuery = z.output<typeof usageQuerySchema>;
 
-/** An attempt refused for a rate limit or quota, or skipped while in a cooldown or with its quota used up. */
-function rateLimitedAttempt(table: string): string {
-  return `((${table}.outcome = 'failed' AND ${table}.failure IN ('rate-limit', 'quota'))
-    OR (${table}.outcome = 'skipped' AND ${table}.failure IN ('cooldown', 'exhausted')))`;
-}
-
-/** An attempt that failed for another reason than a rate limit. */
-function erroredAttempt(table: string): string {
-  return `(${table}.outcome = 'failed' AND (${table}.failure IS NULL OR ${table}.failure NOT IN ('rate-limit', 'quota')))`;
-}
+const quoted = (values: readonly string[]): string => values.map((value) => `'${value}'`).join(', ');
+/** An attempt refused for a rate limit or quota, or skipped while its limits hold it back. */
+const rateLimitedAttempt = `((outcome = 'failed' AND failure IN (${quoted(rateLimitFailures)}))
+    OR (outcome = 'skipped' AND failure IN (${quoted(rateLimitSkips)})))`;
+/** A sent attempt that failed for another reason than a rate limit. */
+const erroredAttempt = `(outcome = 'failed' AND (failure IS NULL OR failure NOT IN (${quoted(rateLimitFailures)})))`;
 const answeredLatency = `TOTAL(CASE WHEN outcome = 'answered' THEN latency_ms END) AS latency_sum,
   TOTAL(outcome = 'answered' AND latency_ms IS NOT NULL) AS latency_count`;
 
@@ -174,10 +171,7 @@ export function usageStats(
           ...queryRows(database, providerAttemptsSql(parsed.groupBy), parameters),
           ...queryRows(database, providerRequestsSql(parsed.groupBy), parameters),
         ]
-      : [
-          ...queryRows(database, requestsSql(parsed.groupBy), parameters),
-          ...queryRows(database, requestAttemptsSql(parsed.groupBy), parameters),
-        ];
+      : queryRows(database, requestsSql(parsed.groupBy), parameters);
   return summarize({ rows, from, to, bucket, bucketMs, groupBy: parsed.groupBy });
 }
 
@@ -206,8 +200,8 @@ function providerAttemptsSql(groupBy: UsageGroupBy): string {
     TOTAL(outcome = 'failed') AS failed,
     TOTAL(outcome = 'cancelled') AS cancelled,
     TOTAL(outcome = 'skipped') AS skipped,
-    TOTAL(${rateLimitedAttempt('attempts')}) AS rate_limited,
-    TOTAL(${erroredAttempt('attempts')}) AS errors,
+    TOTAL(${rateLimitedAttempt}) AS rate_limited,
+    TOTAL(${erroredAttempt}) AS errors,
     TOTAL(prompt_tokens) AS prompt_tokens,
     TOTAL(completion_tokens) AS completion_tokens,
     ${answeredLatency}
@@ -235,24 +229,14 @@ function requestsSql(groupBy: UsageGroupBy): string {
     TOTAL(outcome = 'cancelled') AS cancelled,
     TOTAL(fallback) AS fallbacks,
     TOTAL(attempt_count) AS attempts,
+    TOTAL(skipped_count) AS skipped,
+    TOTAL(rate_limited_count) AS rate_limited,
+    TOTAL(error_count) AS errors,
     TOTAL(prompt_tokens) AS prompt_tokens,
     TOTAL(completion_tokens) AS completion_tokens,
     ${answeredLatency}
   FROM requests
   WHERE started_at >= ?2 AND started_at < ?3
-  GROUP BY grp, slot`;
-}
-
-/** Skips, rate limits and errors of the attempts of each chain's (or client's) requests. */
-function requestAttemptsSql(groupBy: UsageGroupBy): string {
-  return `SELECT ${groupExpression(groupBy, 'requests')} AS grp, requests.started_at / ?1 AS slot,
-    TOTAL(attempts.outcome = 'skipped') AS skipped,
-    TOTAL(${rateLimitedAttempt('attempts')}) AS rate_limited,
-    TOTAL(${erroredAttempt('attempts')}) AS errors
-  -- Driven by the time range: without statistics the planner would rather scan a covering index.
-  FROM requests INDEXED BY requests_started_at
-  CROSS JOIN attempts ON attempts.request_id = requests.id
-  WHERE requests.started_at >= ?2 AND requests.started_at < ?3
   GROUP BY grp, slot`;
 }
 
