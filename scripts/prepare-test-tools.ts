@@ -31,7 +31,10 @@ if (!prefix || !onPath('apt-get')) {
 process.stdout.write(`Installing ${packages.join(', ')} from Debian's packages for the test suite…\n`);
 const run = (args: string[]) => {
   const [command, ...rest] = [...prefix, ...args];
-  execFileSync(command!, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync(command!, rest, {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 };
 run(['apt-get', 'update']);
 run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);

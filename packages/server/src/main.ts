@@ -1,6 +1,8 @@
 /**
  * Runs the proxy from the environment alone (the Docker image's entry point):
- * CHAIN429_CONFIG, PORT, HOST, CHAIN429_DB. SIGTERM and SIGINT drain and exit 0.
+ * CHAIN429_CONFIG (a file) or CHAIN429_CONFIG_DIR (where to look for 429chain.yaml),
+ * PORT, HOST, CHAIN429_DB, CHAIN429_API_KEYS, CHAIN429_ADMIN_KEYS. SIGTERM and SIGINT
+ * drain and exit 0.
  */
 import { describeStartup } from './describe-startup.ts';
 import { startServer } from './start-server.ts';
@@ -8,6 +10,7 @@ import { startServer } from './start-server.ts';
 const env = process.env;
 const server = await startServer({
   configPath: env.CHAIN429_CONFIG,
+  searchDirectory: env.CHAIN429_CONFIG_DIR,
   port: env.PORT ? Number(env.PORT) : undefined,
   host: env.HOST,
   dbPath: env.CHAIN429_DB,
