@@ -185,14 +185,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       shutdown.abort();
       stopTraffic?.();
       const drained = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      // A keep-alive connection whose last request ends during the drain goes idle only
+      // then; close such connections as they appear instead of waiting for the client.
+      const closeIdle = () => {
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      };
+      closeIdle();
+      const idleSweep = setInterval(closeIdle, 50);
+      idleSweep.unref();
       const timedOut = await Promise.race([
         drained.then(() => false),
         new Promise<boolean>((resolveTimeout) => {
           const timer = setTimeout(() => resolveTimeout(true), options.drainTimeoutMs ?? 10_000);
           timer.unref();
         }),
-      ]);
+      ]).finally(() => clearInterval(idleSweep));
       await chain.close();
       if (timedOut && 'closeAllConnections' in server) server.closeAllConnections();
       metrics.close();

@@ -1,4 +1,4 @@
-import { ConfigError, fingerprintOf, presets, resolvePreset } from '@429chain/core';
+import { ConfigError, fingerprintOf, type ProviderConfig, presets, resolvePreset } from '@429chain/core';
 import type { Hono } from 'hono';
 import {
   addChain,
@@ -10,7 +10,7 @@ import {
   updateSettings,
 } from '../config/config-edits.ts';
 import type { ConfigEdit } from '../config/config-file.ts';
-import { expandEnv, isEnvReference } from '../config/expand-env.ts';
+import { isEnvReference } from '../config/expand-env.ts';
 import { maskSecret } from '../config/mask-secret.ts';
 import type { AppEnvironment } from '../http/create-app.ts';
 import { httpError } from '../http/openai-error.ts';
@@ -19,11 +19,15 @@ import { readJsonObject, route } from './route-methods.ts';
 
 type Fields = Record<string, unknown>;
 
-/** A provider as the admin API shows it: keys masked, never sent back. */
-export function providerView(raw: Fields): Fields {
+/**
+ * A provider as the admin API shows it: keys masked, never sent back. `expanded` is the
+ * same provider from the validated config (`${NAME}` references replaced with the server's
+ * environment), for the keys' fingerprints.
+ */
+export function providerView(raw: Fields, expanded?: ProviderConfig): Fields {
   const preset = resolvePreset(String(raw.type ?? ''));
   const keys = Array.isArray(raw.apiKeys) ? raw.apiKeys : raw.apiKey !== undefined ? [raw.apiKey] : [];
-  const env = process.env;
+  const expandedKeys = expanded?.apiKeys ?? (expanded?.apiKey !== undefined ? [expanded.apiKey] : []);
   const headers = (raw.headers ?? {}) as Record<string, unknown>;
   return {
     id: raw.id,
@@ -37,12 +41,12 @@ export function providerView(raw: Fields): Fields {
     rateLimits: raw.rateLimits ?? null,
     models: raw.models ?? preset?.suggestedModels ?? [],
     keys: keys.map((value, index) => {
-      const expanded = isEnvReference(value) ? String(expandEnv(value, env).value) : String(value);
+      const secret = expandedKeys[index];
       return {
         index: index + 1,
         masked: maskSecret(value),
         fromEnvironment: isEnvReference(value),
-        fingerprint: expanded ? fingerprintOf(expanded) : null,
+        fingerprint: secret ? fingerprintOf(secret) : null,
       };
     }),
     usedBy: [] as string[],
@@ -113,7 +117,7 @@ export function mountConfigRoutes(app: Hono<AppEnvironment>, context: AdminConte
     GET: (c) => {
       const document = context.configFile;
       const data = rawList(context, 'providers').map((raw) => {
-        const view = providerView(raw);
+        const view = providerView(raw, expandedProvider(context, raw.id));
         view.usedBy = chainsUsingIn(document.raw(), String(raw.id));
         return view;
       });
@@ -123,7 +127,7 @@ export function mountConfigRoutes(app: Hono<AppEnvironment>, context: AdminConte
       const body = editableProvider(await readJsonObject(c.req.raw));
       await applyEdits(context, providerPrefix, addProvider(body));
       const raw = rawList(context, 'providers').find((provider) => provider.id === body.id)!;
-      return c.json(providerView(raw), 201);
+      return c.json(providerView(raw, expandedProvider(context, raw.id)), 201);
     },
   });
 
@@ -131,7 +135,7 @@ export function mountConfigRoutes(app: Hono<AppEnvironment>, context: AdminConte
     GET: (c) => {
       const raw = rawList(context, 'providers').find((provider) => provider.id === c.req.param('id')!);
       if (!raw) throw httpError(404, 'provider_not_found', `No provider with id "${c.req.param('id')!}".`);
-      const view = providerView(raw);
+      const view = providerView(raw, expandedProvider(context, raw.id));
       view.usedBy = chainsUsingIn(context.configFile.raw(), String(raw.id));
       return c.json(view);
     },
@@ -141,7 +145,9 @@ export function mountConfigRoutes(app: Hono<AppEnvironment>, context: AdminConte
       await applyEdits(context, providerPrefix, updateProvider(id, body));
       const newId = typeof body.id === 'string' ? body.id : id;
       const raw = rawList(context, 'providers').find((provider) => provider.id === newId)!;
-      return c.json(providerView(raw));
+      const view = providerView(raw, expandedProvider(context, newId));
+      view.usedBy = chainsUsingIn(context.configFile.raw(), newId);
+      return c.json(view);
     },
     DELETE: async (c) => {
       await applyEdits(context, providerPrefix, removeProvider(c.req.param('id')!));
@@ -201,6 +207,10 @@ export function mountConfigRoutes(app: Hono<AppEnvironment>, context: AdminConte
       });
     },
   });
+}
+
+function expandedProvider(context: AdminContext, id: unknown): ProviderConfig | undefined {
+  return context.configFile.config.providers.find((provider) => provider.id === id);
 }
 
 function chainsUsingIn(raw: Fields, providerId: string): string[] {

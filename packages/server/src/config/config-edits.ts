@@ -1,6 +1,7 @@
 import { type Document, isMap, isSeq } from 'yaml';
 import { httpError } from '../http/openai-error.ts';
 import { type ConfigEdit, indexIn } from './config-file.ts';
+import { maskSecret } from './mask-secret.ts';
 
 /**
  * The admin API's edits, each applied to the raw YAML document so comments,
@@ -58,20 +59,78 @@ export function updateProvider(id: string, patch: Fields): ConfigEdit {
   return (document) => {
     const index = indexIn(document, 'providers', 'id', id);
     if (index === -1) throw httpError(404, 'provider_not_found', `No provider with id "${id}".`);
+    const newId = patch.id;
+    const renamed = typeof newId === 'string' && newId !== id;
+    // Checked before the patch, wherever the other provider sits in the list.
+    if (renamed && indexIn(document, 'providers', 'id', newId) !== -1) {
+      throw httpError(409, 'provider_exists', `A provider with id "${newId}" already exists.`, {
+        param: 'id',
+      });
+    }
     const fields: Fields = { ...patch };
+    const current = document.getIn(['providers', index]);
+    keepMaskedSecrets(isMap(current) ? (current.toJS(document) as Fields) : {}, fields);
     if (fields.apiKey !== undefined && fields.apiKey !== null) fields.apiKeys = null;
     if (fields.apiKeys !== undefined && fields.apiKeys !== null) fields.apiKey = null;
     patchAt(document, ['providers', index], fields);
-    const newId = patch.id;
-    if (typeof newId === 'string' && newId !== id) {
-      if (indexIn(document, 'providers', 'id', newId) !== index) {
-        throw httpError(409, 'provider_exists', `A provider with id "${newId}" already exists.`, {
-          param: 'id',
-        });
-      }
-      renameProviderInChains(document, id, newId);
-    }
+    if (renamed) renameProviderInChains(document, id, newId);
   };
+}
+
+/** Whether a value is the masked form the admin API shows (`…a1b2`), not a secret. */
+function isMasked(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('…');
+}
+
+/**
+ * The secret a masked value stands for: the one at the same position when its mask
+ * matches, else the only one whose mask matches. A mask that matches none is refused.
+ */
+function secretFor(masked: string, secrets: readonly unknown[], position: number, param: string): unknown {
+  const same = secrets[position];
+  if (same !== undefined && maskSecret(same) === masked) return same;
+  const matches = secrets.filter((secret) => maskSecret(secret) === masked);
+  if (matches.length === 1) return matches[0];
+  throw httpError(
+    400,
+    'invalid_value',
+    `${param} is a masked value ("${masked}") that matches no current one; send the whole value, or leave the field out to keep it.`,
+    { param },
+  );
+}
+
+/** Puts back the secret behind each masked item of a list of keys. */
+function unmaskList(values: unknown, secrets: readonly unknown[], param: string): unknown {
+  if (!Array.isArray(values)) return values;
+  return values.map((value, position) =>
+    isMasked(value) ? secretFor(value, secrets, position, `${param}[${position}]`) : value,
+  );
+}
+
+/**
+ * A form sends back the masked keys and headers it was shown: each masked value is put
+ * back to the secret it stands for, so it never overwrites the secret with its mask.
+ */
+function keepMaskedSecrets(current: Fields, fields: Fields): void {
+  const currentKeys = (
+    Array.isArray(current.apiKeys) ? current.apiKeys : current.apiKey !== undefined ? [current.apiKey] : []
+  ) as unknown[];
+  if (isMasked(fields.apiKey)) {
+    const kept = secretFor(fields.apiKey, currentKeys, 0, 'apiKey');
+    // The one key unchanged: leave apiKey/apiKeys as they are.
+    if (currentKeys.length === 1) delete fields.apiKey;
+    else fields.apiKey = kept;
+  }
+  if (fields.apiKeys !== undefined) fields.apiKeys = unmaskList(fields.apiKeys, currentKeys, 'apiKeys');
+  const currentHeaders = (current.headers ?? {}) as Fields;
+  if (typeof fields.headers === 'object' && fields.headers !== null && !Array.isArray(fields.headers)) {
+    fields.headers = Object.fromEntries(
+      Object.entries(fields.headers as Fields).map(([name, value]) => [
+        name,
+        isMasked(value) ? secretFor(value, [currentHeaders[name]], 0, `headers.${name}`) : value,
+      ]),
+    );
+  }
 }
 
 function renameProviderInChains(document: Document, from: string, to: string): void {
@@ -153,6 +212,14 @@ export function removeChain(name: string): ConfigEdit {
 export function updateSettings(patch: Fields): ConfigEdit {
   return (document) => {
     if (!isMap(document.get('settings'))) document.set('settings', document.createNode({}));
-    patchAt(document, ['settings'], patch);
+    const fields: Fields = { ...patch };
+    // Client and admin keys are shown masked; sent back so, they keep their secrets.
+    for (const field of ['apiKeys', 'adminKeys']) {
+      if (fields[field] === undefined || fields[field] === null) continue;
+      const current = document.getIn(['settings', field]);
+      const secrets = isSeq(current) ? (current.toJS(document) as unknown[]) : [];
+      fields[field] = unmaskList(fields[field], secrets, field);
+    }
+    patchAt(document, ['settings'], fields);
   };
 }

@@ -86,6 +86,7 @@ describe('client keys on /v1', () => {
 
     for (const response of [bearer, header]) {
       expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
       expect(response.body).toMatchObject({
         error: { type: 'authentication_error', code: 'invalid_api_key' },
       });
@@ -181,6 +182,7 @@ describe('admin keys on /api', () => {
     const response = await server.call('/api/providers', { headers: { 'x-api-key': 'guess-0000000000' } });
 
     expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     expect(response.body).toMatchObject({ error: { code: 'invalid_admin_key' } });
   });
 

@@ -28,11 +28,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  // Nothing refused here may have reached the provider.
-  expect(mock.requests).toHaveLength(0);
-  await closeTestResources();
-});
+afterAll(closeTestResources);
 
 const chatPath = '/v1/chat/completions';
 
@@ -57,6 +53,8 @@ function expectOpenAIError(
   );
   expect(typeof response.body.error.message).toBe('string');
   expect(response.body.error).toMatchObject(fields);
+  // Refused before routing: nothing reached the provider.
+  expect(mock.requests).toHaveLength(0);
 }
 
 describe('malformed bodies on /v1', () => {
@@ -126,13 +124,7 @@ describe('malformed bodies on /v1', () => {
     ['messages[0].role', { messages: [{ role: 'robot', content: 'hi' }] }],
     ['max_tokens', { max_tokens: 0 }],
     ['stream', { stream: 'yes' }],
-    ['temperature', undefined],
   ] as const)('names an ill-typed %s in param', async (param, fields) => {
-    if (fields === undefined) {
-      // Fields routing does not read pass through untouched: no error to name.
-      expect(param).toBe('temperature');
-      return;
-    }
     const response = await post(chatPath, JSON.stringify(server.chat('main', fields)));
 
     expectOpenAIError(response, 400, { code: 'invalid_value', param });

@@ -42,6 +42,8 @@ export interface AppEnvironment {
 }
 
 const defaultBodyLimitBytes = 4 * 1024 * 1024;
+/** A 401 must carry a challenge (RFC 9110 §15.5.2); RFC 6750 names a wrong bearer token so. */
+const invalidKeyChallenge = 'Bearer error="invalid_token"';
 
 /**
  * The proxy as a `(Request) => Response` app: OpenAI endpoints under `/v1` (handed to
@@ -113,7 +115,11 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
         );
       }
       const key = matchKey(presented, keys);
-      if (!key) return openAIErrorResponse(httpError(401, 'invalid_api_key', 'Invalid API key.'));
+      if (!key) {
+        return openAIErrorResponse(httpError(401, 'invalid_api_key', 'Invalid API key.'), {
+          'www-authenticate': invalidKeyChallenge,
+        });
+      }
       c.set('client', key.label);
     }
     return next();
@@ -144,11 +150,13 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
     }
     if (!matchKey(presented, keys)) {
       const clientKey = matchKey(presented, clientKeyCache());
-      return openAIErrorResponse(
-        clientKey
-          ? httpError(403, 'not_an_admin_key', 'This is a client key; the admin API needs an admin key.')
-          : httpError(401, 'invalid_admin_key', 'Invalid admin key.'),
-      );
+      return clientKey
+        ? openAIErrorResponse(
+            httpError(403, 'not_an_admin_key', 'This is a client key; the admin API needs an admin key.'),
+          )
+        : openAIErrorResponse(httpError(401, 'invalid_admin_key', 'Invalid admin key.'), {
+            'www-authenticate': invalidKeyChallenge,
+          });
     }
     return next();
   });

@@ -64,7 +64,10 @@ describe('POST /v1/chat/completions', () => {
     expect(seen.method).toBe('POST');
     expect(seen.path).toBe('/v1/chat/completions');
     expect(seen.headers.authorization).toBe('Bearer sk-alpha-secret-key-0000');
-    expect(seen.body).toMatchObject({ model: 'alpha-small', messages: [{ role: 'user', content: 'Say hello.' }] });
+    expect(seen.body).toMatchObject({
+      model: 'alpha-small',
+      messages: [{ role: 'user', content: 'Say hello.' }],
+    });
     expect(beta.requests).toHaveLength(0);
   });
 
@@ -276,7 +279,10 @@ describe('GET /metrics', () => {
 
     // 1: flaky answers 429 (fallback to groq); 2: flaky is skipped while exhausted (fallback again).
     for (let index = 0; index < 2; index++) {
-      const response = await server.call('/v1/chat/completions', { method: 'POST', json: server.chat('main') });
+      const response = await server.call('/v1/chat/completions', {
+        method: 'POST',
+        json: server.chat('main'),
+      });
       expect(response.status).toBe(200);
     }
     // 3: a bad request counts as a failed request with its status.
@@ -304,7 +310,9 @@ describe('GET /metrics', () => {
     has('chain429_request_duration_seconds_bucket{chain="main",stream="false",le="+Inf"} 2');
     has('chain429_request_duration_seconds_count{chain="main",stream="false"} 2');
     expect(text).toMatch(/^chain429_request_duration_seconds_sum\{chain="main",stream="false"\} [\d.e-]+$/m);
-    expect(text).toMatch(/^chain429_request_duration_seconds_bucket\{chain="main",stream="false",le="0\.005"\} \d+$/m);
+    expect(text).toMatch(
+      /^chain429_request_duration_seconds_bucket\{chain="main",stream="false",le="0\.005"\} \d+$/m,
+    );
     has('chain429_attempt_duration_seconds_count{provider="flaky"} 1');
     has('chain429_attempt_duration_seconds_count{provider="groq"} 2');
     has('# TYPE chain429_ratelimit_remaining gauge');
@@ -314,7 +322,9 @@ describe('GET /metrics', () => {
     has(
       'chain429_ratelimit_remaining{provider="groq",key="key 1 (…00g1)",model="llama-3.1-8b-instant",kind="tokens",window="minute",source="header"} 11500',
     );
-    has('chain429_entry_state{chain="main",provider="flaky",model="flaky-model",key="key 1 (…0000)",state="exhausted"} 1');
+    has(
+      'chain429_entry_state{chain="main",provider="flaky",model="flaky-model",key="key 1 (…0000)",state="exhausted"} 1',
+    );
     has('chain429_store_up{store="sqlite"} 1');
     expect(text).not.toContain('gsk-test-groq-key-0000g1');
     expect(text).not.toContain('sk-flaky-secret-key-0000');

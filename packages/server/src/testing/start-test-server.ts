@@ -82,7 +82,10 @@ export interface TestServer {
   /** A raw fetch against the server (no key, body not read). */
   fetch(path: string, options?: CallOptions): Promise<Response>;
   /** A fetch with `Authorization: Bearer <key>`; the body is read, recorded and parsed. */
-  call<Body = unknown>(path: string, options?: CallOptions & { key?: string | undefined }): Promise<ReadResponse<Body>>;
+  call<Body = unknown>(
+    path: string,
+    options?: CallOptions & { key?: string | undefined },
+  ): Promise<ReadResponse<Body>>;
   /** {@link call} with the admin key. */
   admin<Body = unknown>(path: string, options?: CallOptions): Promise<ReadResponse<Body>>;
   /** Reads a response's body, records it, and parses it as JSON when it is JSON. */
@@ -249,6 +252,7 @@ export class SseReader {
   readonly #reader: ReadableStreamDefaultReader<string>;
   readonly #events: SseEvent[] = [];
   #buffer = '';
+  #carriageReturn = '';
   #done = false;
   text = '';
 
@@ -265,13 +269,17 @@ export class SseReader {
       const { done, value } = await this.#reader.read();
       if (done) {
         this.#done = true;
-        const rest = parseSseBlock(this.#buffer.replace(/\r\n?/g, '\n'));
+        const rest = parseSseBlock(this.#buffer);
         this.#buffer = '';
         if (rest) this.#events.push(rest);
         continue;
       }
       this.text += value;
-      this.#buffer = (this.#buffer + value).replace(/\r\n?/g, '\n');
+      // A CR at the end of a piece may be the first half of a CRLF: keep it for the next piece.
+      let piece = this.#carriageReturn + value;
+      this.#carriageReturn = piece.endsWith('\r') ? '\r' : '';
+      if (this.#carriageReturn) piece = piece.slice(0, -1);
+      this.#buffer += piece.replace(/\r\n?/g, '\n');
       let boundary = this.#buffer.indexOf('\n\n');
       while (boundary !== -1) {
         const event = parseSseBlock(this.#buffer.slice(0, boundary));
