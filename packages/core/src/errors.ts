@@ -273,6 +273,20 @@ export class ChainClosedError extends ChainError {
   }
 }
 
+/**
+ * The shared rate-limit store cannot be reached and `settings.onStoreError` is `deny`:
+ * the request is refused rather than routed on a quota picture this replica cannot see.
+ */
+export class StoreUnavailableError extends ChainError {
+  override name = 'StoreUnavailableError';
+  constructor(
+    message = 'The rate-limit store is unavailable and settings.onStoreError is "deny"; try again shortly.',
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { code: 'store_unavailable', status: 503, type: 'api_error', cause: options.cause });
+  }
+}
+
 /** Turns any thrown value into an OpenAI-shaped error body and status. */
 export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody } {
   if (error instanceof ChainError) return { status: error.status, body: error.toJSON() };

@@ -31,6 +31,7 @@ export {
   ProviderHTTPError,
   QueueFullError,
   RouteNotFoundError,
+  StoreUnavailableError,
   StreamInterruptedError,
   type TimeoutPhase,
   toOpenAIError,
@@ -79,6 +80,12 @@ export type {
   BucketState,
   BucketWindow,
 } from './rate-limit/bucket.ts';
+export {
+  createFallbackStore,
+  FallbackStore,
+  type FallbackStoreOptions,
+  type FallbackStoreStatus,
+} from './rate-limit/fallback-store.ts';
 export { createMemoryStore, MemoryStore } from './rate-limit/memory-store.ts';
 export type {
   AcquireInput,

@@ -1,5 +1,8 @@
 import OpenAI, { RateLimitError } from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Chain, createChain } from './create-chain.ts';
 import {
@@ -49,6 +52,14 @@ function startClient(): OpenAI {
         ],
       },
       { name: 'backup', entries: [{ provider: 'second', model: 'model-c' }] },
+      {
+        name: 'vectors',
+        kind: 'embedding',
+        entries: [
+          { provider: 'first', model: 'embed-a' },
+          { provider: 'second', model: 'embed-b' },
+        ],
+      },
     ],
     settings: { defaultChain: 'main' },
   });
@@ -242,7 +253,9 @@ describe('the openai SDK on chain.fetch', () => {
         },
       },
     };
-    mock.script('model-a', [completionReply({ model: 'model-a', text: '{"name":"Paris","population":2102650}' })]);
+    mock.script('model-a', [
+      completionReply({ model: 'model-a', text: '{"name":"Paris","population":2102650}' }),
+    ]);
 
     const completion = await client.chat.completions.create({
       model: 'main',
@@ -294,10 +307,8 @@ describe('the openai SDK on chain.fetch', () => {
     };
 
     // The `body` request option replaces the params object wholesale.
-    await client.chat.completions.create(
-      { model: 'ignored', messages: [] },
-      { body } as Parameters<typeof client.chat.completions.create>[1],
-    );
+    type CreateOptions = Parameters<typeof client.chat.completions.create>[1];
+    await client.chat.completions.create({ model: 'ignored', messages: [] }, { body } as CreateOptions);
 
     expect(onlyRequestFor('model-a').body).toEqual({ ...body, model: 'model-a' });
   });
@@ -335,7 +346,9 @@ describe('the openai SDK on chain.fetch', () => {
       .asResponse();
     expect(again.headers.get('x-429chain-provider')).toBe('second');
     expect(again.headers.get('x-429chain-attempts')).toBe('1');
-    expect(again.headers.get('x-429chain-trail')).toMatch(/^first\/model-a=skip\(cooldown\), second\/model-b=200$/);
+    expect(again.headers.get('x-429chain-trail')).toMatch(
+      /^first\/model-a=skip\(cooldown\), second\/model-b=200$/,
+    );
     await again.body?.cancel();
     expect(mock.requestsFor('model-a')).toHaveLength(1);
   });
@@ -355,8 +368,30 @@ describe('the openai SDK on chain.fetch', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     expect(response.headers.get('x-429chain-provider')).toBe('second');
     expect(response.headers.get('x-429chain-attempts')).toBe('2');
+    expect(response.headers.get('x-429chain-trail')).toBe('first/model-a=429, second/model-b=200');
     expect(onlyRequestFor('model-a').body?.stream).toBe(true);
     expect(onlyRequestFor('model-b').body?.stream).toBe(true);
+  });
+
+  it('closes the upstream socket when the SDK stops reading a stream early', async () => {
+    const client = startClient();
+    const tokens = Array.from({ length: 200 }, (_, index) => ` word${index}`);
+    mock.script('model-a', [streamReply({ model: 'model-a', tokens, intervalMs: 10, after: 'hang' })]);
+
+    const stream = await client.chat.completions.create({
+      model: 'main',
+      messages: [{ role: 'user', content: 'Write a long story.' }],
+      stream: true,
+    });
+    let received = '';
+    for await (const chunk of stream) {
+      received += chunk.choices[0]?.delta.content ?? '';
+      if (received.includes('word2')) break; // the SDK aborts its request on break
+    }
+
+    await onlyRequestFor('model-a').socketClosed;
+    expect(received.startsWith(' word0 word1 word2')).toBe(true);
+    expect(mock.requestsFor('model-b')).toHaveLength(0);
   });
 
   it('surfaces an all-rate-limited chain as the SDK RateLimitError with the OpenAI shape and retry-after', async () => {
@@ -411,13 +446,85 @@ describe('the openai SDK on chain.fetch', () => {
     const page = await client.models.list();
     const ids = page.data.map((model) => model.id);
 
-    expect(ids).toEqual(['main', 'backup', 'first/model-a', 'second/model-b', 'second/model-c']);
+    expect(ids).toEqual([
+      'main',
+      'backup',
+      'vectors',
+      'first/model-a',
+      'second/model-b',
+      'second/model-c',
+      'first/embed-a',
+      'second/embed-b',
+    ]);
     expect(page.data[0]).toMatchObject({ id: 'main', object: 'model', owned_by: '429chain' });
-    expect(page.data[2]).toMatchObject({ id: 'first/model-a', object: 'model', owned_by: 'first' });
+    expect(page.data[3]).toMatchObject({ id: 'first/model-a', object: 'model', owned_by: 'first' });
     const listed: string[] = [];
     for await (const model of client.models.list()) listed.push(model.id);
     expect(listed).toEqual(ids);
     expect(mock.requests).toHaveLength(0);
+  });
+
+  it('creates embeddings through an embedding chain, failing over on 429, in the SDK default base64', async () => {
+    const client = startClient();
+    const vectors = [
+      [0.25, -0.5, 1],
+      [0.125, 2, -4],
+    ];
+    const base64Of = (vector: number[]) => Buffer.from(new Float32Array(vector).buffer).toString('base64');
+    mock.script('embed-a', [rateLimited]);
+    mock.script('embed-b', [
+      {
+        type: 'json',
+        body: {
+          object: 'list',
+          model: 'embed-b',
+          data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: base64Of(vector) })),
+          usage: { prompt_tokens: 4, total_tokens: 4 },
+        },
+      },
+    ]);
+
+    const { data, response } = await client.embeddings
+      .create({ model: 'vectors', input: ['first text', 'second text'], dimensions: 3 })
+      .withResponse();
+
+    expect(data.data.map((item) => Array.from(item.embedding))).toEqual(vectors);
+    expect(data.model).toBe('embed-b');
+    expect(data.usage).toEqual({ prompt_tokens: 4, total_tokens: 4 });
+    expect(response.headers.get('x-429chain-provider')).toBe('second');
+    expect(response.headers.get('x-429chain-trail')).toBe('first/embed-a=429, second/embed-b=200');
+    const upstream = onlyRequestFor('embed-b');
+    expect(upstream.path).toBe('/v1/embeddings');
+    expect(upstream.body).toEqual({
+      model: 'embed-b',
+      input: ['first text', 'second text'],
+      dimensions: 3,
+      encoding_format: 'base64',
+    });
+  });
+
+  it('reads a multi-megabyte embeddings answer whole', async () => {
+    const client = startClient();
+    const inputs = Array.from({ length: 100 }, (_, index) => `document ${index}`);
+    const vector = Array.from({ length: 1536 }, (_, index) => Math.sin(index) / 3);
+    const body = {
+      object: 'list',
+      model: 'embed-a',
+      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: vector })),
+      usage: { prompt_tokens: 300, total_tokens: 300 },
+    };
+    expect(JSON.stringify(body).length).toBeGreaterThan(2 * 1024 * 1024);
+    mock.script('embed-a', [{ type: 'json', body }]);
+
+    const result = await client.embeddings.create({
+      model: 'vectors',
+      input: inputs,
+      encoding_format: 'float',
+    });
+
+    expect(result.data).toHaveLength(100);
+    expect(result.data[99]?.embedding).toEqual(vector);
+    expect(onlyRequestFor('embed-a').body?.encoding_format).toBe('float');
   });
 
   it('addresses one entry directly with provider/model', async () => {

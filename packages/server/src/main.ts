@@ -1,19 +1,28 @@
 /**
  * Runs the proxy from the environment alone (the Docker image's entry point):
  * CHAIN429_CONFIG (a file) or CHAIN429_CONFIG_DIR (where to look for 429chain.yaml),
- * PORT, HOST, CHAIN429_DB, CHAIN429_API_KEYS, CHAIN429_ADMIN_KEYS. SIGTERM and SIGINT
- * drain and exit 0.
+ * PORT, HOST, CHAIN429_DB, CHAIN429_API_KEYS, CHAIN429_ADMIN_KEYS, REDIS_URL. SIGTERM and
+ * SIGINT drain and exit 0. Operational messages (e.g. a rate-limit store outage) go to stderr.
  */
+import type { Logger } from '@429chain/core';
 import { describeStartup } from './describe-startup.ts';
 import { startServer } from './start-server.ts';
 
 const env = process.env;
+const line =
+  (level: string) =>
+  (message: string, fields?: Record<string, unknown>): void => {
+    const details = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    process.stderr.write(`429chain ${level}: ${message}${details}\n`);
+  };
+const logger: Logger = { debug() {}, info: line('info'), warn: line('warn'), error: line('error') };
 const server = await startServer({
   configPath: env.CHAIN429_CONFIG,
   searchDirectory: env.CHAIN429_CONFIG_DIR,
   port: env.PORT ? Number(env.PORT) : undefined,
   host: env.HOST,
   dbPath: env.CHAIN429_DB,
+  logger,
 }).catch((error: unknown) => {
   process.stderr.write(`429chain: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

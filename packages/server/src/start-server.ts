@@ -5,8 +5,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { type Chain, createChain, type Logger, type RateLimitStore } from '@429chain/core';
-import { createSqliteStore } from '@429chain/core/stores/sqlite';
+import { type Chain, createChain, type Logger } from '@429chain/core';
 import { serve } from '@hono/node-server';
 import { mountAdminApi } from './admin/mount-admin-api.ts';
 import { isLoopbackHost } from './auth/match-key.ts';
@@ -18,6 +17,7 @@ import { type AppContext, createApp, type ServerMode } from './http/create-app.t
 import { serveDashboard } from './http/serve-dashboard.ts';
 import { ChainMetrics } from './metrics/chain-metrics.ts';
 import { openDatabase } from './persistence/open-database.ts';
+import { openRateLimitStore } from './persistence/open-rate-limit-store.ts';
 import { createSqliteRequestLogger, type SqliteRequestLogger } from './persistence/sqlite-request-logger.ts';
 
 /** Options of {@link startServer}. */
@@ -113,7 +113,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     fallbackAdminKeys = [await readOrCreateAdminKey(adminKeyFile)];
   }
 
-  const store: RateLimitStore = createSqliteStore({ database });
+  // settings.store (or REDIS_URL): SQLite on this database by default, memory, or Redis.
+  const opened = await openRateLimitStore({ settings, env, database, logger: options.logger }).catch(
+    (error: unknown) => {
+      database.close();
+      throw error;
+    },
+  );
+  const store = opened.store;
   const requestLogger: SqliteRequestLogger = createSqliteRequestLogger({
     database,
     retention: { maxAgeDays: settings.logRetentionDays, maxRows: settings.logMaxRows },
@@ -132,7 +139,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let draining = false;
   const shutdown = new AbortController();
   const configChanged = new EventTarget();
-  const storeInfo = () => ({ type: 'sqlite', up: databaseOpen });
+  const storeInfo = opened.info;
   const dashboardDirectory =
     options.dashboardDirectory === false ? undefined : (options.dashboardDirectory ?? findDashboard());
   if (options.dashboardDirectory !== false && !dashboardDirectory) {
@@ -203,7 +210,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await chain.close();
       if (timedOut && 'closeAllConnections' in server) server.closeAllConnections();
       metrics.close();
-      await store.close();
+      await opened.close();
       databaseOpen = false;
       database.close();
     })();

@@ -1,6 +1,7 @@
 import { resolvePreset } from '../providers/presets/index.ts';
 import type { ProviderPreset } from '../providers/provider-preset.ts';
 import type { Capabilities, ChainConfig, RateLimitsConfig } from './config-schema.ts';
+import { createRedactor, type Redact } from './redact-secrets.ts';
 
 /** Engine settings with every default applied. */
 export interface EngineSettings {
@@ -68,6 +69,8 @@ export interface ResolvedConfig {
   settings: EngineSettings;
   providers: Map<string, ResolvedProvider>;
   chains: Map<string, ResolvedChain>;
+  /** Removes every provider key and header value from a text. */
+  redact: Redact;
 }
 
 /** Applies defaults and binds presets and keys. The config must already be valid. */
@@ -127,7 +130,11 @@ export function resolveConfig(config: ChainConfig): ResolvedConfig {
       })),
     });
   }
-  return { settings: engineSettings, providers, chains };
+  const secrets = [...providers.values()].flatMap((provider) => [
+    ...provider.keys.map((key) => key.value),
+    ...Object.values(provider.headers),
+  ]);
+  return { settings: engineSettings, providers, chains, redact: createRedactor(secrets) };
 }
 
 function describeKey(value: string, position: number): ProviderKey {

@@ -12,6 +12,12 @@ export interface HandleOptions {
   requestId?: string | undefined;
   /** Labels recorded with the request (e.g. the client key's name). */
   metadata?: Record<string, string> | undefined;
+  /**
+   * What a streamed body does when the request's signal aborts: `error` (fetch semantics)
+   * or `close` (for servers: their client is already gone, and an errored body would be
+   * logged as a failure). @default 'error'
+   */
+  onAbort?: 'error' | 'close' | undefined;
 }
 
 const routes: Record<string, { method: string; kind?: 'chat' | 'embedding' }> = {
@@ -34,7 +40,10 @@ export async function handleRequest(
   const route = routes[path];
   if (!route) return errorResponse(new RouteNotFoundError(request.method, path || '/'), requestId);
   if (request.method !== route.method && !(route.method === 'GET' && request.method === 'HEAD')) {
-    return errorResponse(new RouteNotFoundError(request.method, path, [route.method]), requestId);
+    const allowed = route.method === 'GET' ? ['GET', 'HEAD'] : [route.method];
+    const response = errorResponse(new RouteNotFoundError(request.method, path, allowed), requestId);
+    response.headers.set('allow', allowed.join(', '));
+    return response;
   }
   if (!route.kind) return listModels(context.config(), requestId);
 
@@ -65,6 +74,7 @@ export async function handleRequest(
     clientSignal: request.signal,
     requestId,
     metadata: options.metadata,
+    onAbort: options.onAbort,
   });
 }
 

@@ -21,7 +21,7 @@ export function parseJsonBody<Schema extends z.ZodType>(
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const param = formatPath(issue.path);
-    const missing = issue.code === 'invalid_type' && getPath(body, issue.path) === undefined;
+    const missing = getPath(body, issue.path) === undefined;
     const message = missing
       ? `Missing required parameter: '${param}'.`
       : `Invalid value for '${param}': ${issue.message.replace(/^Invalid input: /, '')}.`;

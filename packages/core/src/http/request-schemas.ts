@@ -9,7 +9,11 @@ const contentPartSchema = z.looseObject({ type: z.string() });
 
 const messageSchema = z.looseObject({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
-  content: z.union([z.string(), z.array(contentPartSchema), z.null()]).optional(),
+  content: z
+    .union([z.string(), z.array(contentPartSchema), z.null()], {
+      error: 'expected a string, an array of content parts, or null',
+    })
+    .optional(),
 });
 
 const positiveInteger = z.number().int().positive();
@@ -33,10 +37,11 @@ export const chatRequestSchema = z.looseObject({
 /** `POST /v1/embeddings` */
 export const embeddingsRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([
-    z.string(),
-    z.array(z.string()).min(1),
-    z.array(z.number()).min(1),
-    z.array(z.array(z.number())).min(1),
-  ]),
+  input: z.union(
+    [z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)],
+    {
+      error:
+        'expected a string, or a non-empty array of strings, of token numbers, or of token number arrays',
+    },
+  ),
 });

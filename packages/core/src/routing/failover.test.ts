@@ -530,6 +530,26 @@ describe('other client errors', () => {
   });
 });
 
+describe('secrets', () => {
+  it('never lets a provider key echoed in an error body reach the client, the trail or the events', async () => {
+    const key = 'sk-live-echoed-secret-0123456789';
+    mock.script('echo', [
+      errorReply(400, { error: { message: `Invalid request for key ${key}: temperature too high`, code: 'bad_value' } }),
+    ]);
+    const target = build([{ model: 'echo', keys: [key] }]);
+    const log = records(target);
+    const seen: string[] = [];
+    target.on('attempt-end', (event) => seen.push(JSON.stringify(event)));
+    const response = await ask(target);
+    const text = await response.text();
+    expect(response.status).toBe(400);
+    expect(text).toContain('[redacted]');
+    expect(text).not.toContain(key);
+    expect(JSON.stringify(log)).not.toContain(key);
+    expect(seen.join('')).not.toContain(key);
+  });
+});
+
 describe('authentication', () => {
   it.each([401, 403])('fails over on %i and marks the key invalid until the key changes', async (status) => {
     mock.script('guarded', [

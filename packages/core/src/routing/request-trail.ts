@@ -1,6 +1,7 @@
 import type { AttemptSummary } from '../errors.ts';
 import type { ChainEvents } from '../events/chain-events.ts';
 import type { AttemptRecord, RequestRecord, TokenUsage } from '../events/request-record.ts';
+import type { Redact } from '../config/redact-secrets.ts';
 import type { Candidate } from './candidate.ts';
 
 /** Identity of the request a trail belongs to. */
@@ -41,12 +42,15 @@ export class RequestTrail {
   queuedMs = 0;
   readonly #events: ChainEvents;
   readonly #now: () => number;
+  /** Removes provider secrets from reasons and messages (providers sometimes echo keys). */
+  readonly redact: Redact;
   #ended = false;
 
-  constructor(identity: TrailIdentity, events: ChainEvents, now: () => number) {
+  constructor(identity: TrailIdentity, events: ChainEvents, now: () => number, redact: Redact = (text) => text) {
     this.identity = identity;
     this.#events = events;
     this.#now = now;
+    this.redact = redact;
     this.startedAt = now();
     events.emit('request-start', {
       id: identity.id,
@@ -60,7 +64,7 @@ export class RequestTrail {
 
   /** Records a candidate skipped without a request. */
   skip(candidate: Candidate, reason: string, failure?: string): void {
-    const record = this.#newRecord(candidate, 'skipped', reason);
+    const record = this.#newRecord(candidate, 'skipped', this.redact(reason));
     record.failure = failure;
     this.attempts.push(record);
     this.#events.emit('attempt-end', { requestId: this.identity.id, attempt: record });
@@ -97,7 +101,7 @@ export class RequestTrail {
   ): void {
     const record = attempt.record;
     record.outcome = result.outcome;
-    record.reason = result.reason;
+    record.reason = this.redact(result.reason);
     record.status = result.status;
     record.failure = result.failure;
     if (result.retries) record.retries = result.retries;
@@ -156,7 +160,7 @@ export class RequestTrail {
       ttftMs: end.ttftMs,
       usage: end.usage,
       queuedMs: this.queuedMs || undefined,
-      error: end.error,
+      error: end.error ? { code: end.error.code, message: this.redact(end.error.message) } : undefined,
       attempts: this.attempts,
       metadata: this.identity.metadata,
     };

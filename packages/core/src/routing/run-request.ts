@@ -27,6 +27,8 @@ export interface RunInput {
   clientSignal: AbortSignal;
   requestId: string;
   metadata?: Record<string, string> | undefined;
+  /** What a streamed body does when the client's signal aborts. @default 'error' */
+  onAbort?: 'error' | 'close' | undefined;
 }
 
 /** After a finish reason, how long to wait for usage and `[DONE]`. */
@@ -71,6 +73,7 @@ function newTrail(context: EngineContext, input: RunInput, chain: string, stream
     { id: input.requestId, chain, kind: input.kind, stream, metadata: input.metadata },
     context.events,
     context.now,
+    context.config().redact,
   );
 }
 
@@ -86,7 +89,7 @@ function failWith(trail: RequestTrail, error: unknown, now: number): Response {
   if (error instanceof ChainExhaustedError && error.retryAt !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil((error.retryAt - now) / 1000)));
   }
-  return new Response(JSON.stringify(body), { status, headers });
+  return new Response(trail.redact(JSON.stringify(body)), { status, headers });
 }
 
 async function routeThroughChain(
@@ -379,6 +382,8 @@ function answerStream(
     finishGraceMs,
     normalizeReasoning: settings.normalizeResponses,
     signal: input.clientSignal,
+    onAbort: input.onAbort,
+    redact: trail.redact,
     continueWith: singleChoice ? continueWith : undefined,
     logger: context.logger,
     onEnd: (end) => {

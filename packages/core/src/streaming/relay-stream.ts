@@ -48,6 +48,13 @@ export interface RelayOptions {
   /** Aborting it cancels the relay (the client of an in-process fetch went away). */
   signal?: AbortSignal | undefined;
   /**
+   * What the body does when `signal` aborts: `error` with an AbortError, as a fetch body
+   * does, or `close` quietly (a server whose client is already gone). @default 'error'
+   */
+  onAbort?: 'error' | 'close' | undefined;
+  /** Removes provider secrets from error text sent to the client. @default identity */
+  redact?: ((text: string) => string) | undefined;
+  /**
    * Finds an entry that continues the answer from the text already sent (an assistant
    * prefill). Resolves `undefined` when none can.
    */
@@ -103,7 +110,8 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
     addUsage(sourceUsage);
     end({ outcome: 'cancelled' });
     try {
-      controllerRef?.error(options.signal?.reason ?? new DOMException('The client went away.', 'AbortError'));
+      if (options.onAbort === 'close') controllerRef?.close();
+      else controllerRef?.error(abortReason(options.signal?.reason));
     } catch {}
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -167,7 +175,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
         param: null,
       },
     };
-    controller.enqueue(encodeSseData(JSON.stringify(error)));
+    controller.enqueue(encodeSseData((options.redact ?? ((text: string) => text))(JSON.stringify(error))));
     controller.close();
     end({ outcome: 'interrupted', error: originalFailure });
   };
@@ -238,6 +246,10 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       end({ outcome: 'cancelled' });
     },
   });
+}
+
+function abortReason(reason: unknown): unknown {
+  return reason instanceof Error ? reason : new DOMException(String(reason ?? 'The request was aborted.'), 'AbortError');
 }
 
 function describeError(error: unknown): string {

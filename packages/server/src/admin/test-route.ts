@@ -71,7 +71,7 @@ export function mountTestRoute(app: Hono<AppEnvironment>, context: AdminContext)
           }),
           signal: c.req.raw.signal,
         }),
-        { requestId, metadata: { client: 'admin test' } },
+        { requestId, metadata: { client: 'admin test' }, onAbort: 'close' },
       );
 
       if (!body.stream || !response.ok || !response.body) {

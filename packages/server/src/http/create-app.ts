@@ -84,7 +84,8 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
       store: `${store.type}${store.up ? '' : ' (down)'}${store.fallback ? ' (fallback: memory)' : ''}`,
       draining: context.draining(),
     };
-    const ready = context.databaseReady() && !context.draining();
+    // A shared store that is down without a fallback (onStoreError: deny) refuses every request.
+    const ready = context.databaseReady() && !context.draining() && (store.up || store.fallback === true);
     return c.json(
       { status: ready ? 'ready' : 'unavailable', mode: context.mode, ...checks },
       ready ? 200 : 503,
@@ -127,7 +128,7 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
   app.use('/v1/*', limitBody);
   app.all('/v1/*', (c) => {
     const client = c.get('client');
-    return context.chain.handle(c.req.raw, { metadata: client ? { client } : undefined });
+    return context.chain.handle(c.req.raw, { metadata: client ? { client } : undefined, onAbort: 'close' });
   });
 
   // Admin API: separate keys.

@@ -1,0 +1,256 @@
+import { StoreUnavailableError } from '../errors.ts';
+import { type Logger, silentLogger } from '../events/logger.ts';
+import type { BucketObservation } from './bucket.ts';
+import { createMemoryStore } from './memory-store.ts';
+import type {
+  AcquireInput,
+  AcquireResult,
+  BlockInput,
+  RateLimitStore,
+  SettleInput,
+  StoreSnapshot,
+} from './rate-limit-store.ts';
+
+/** Options of {@link createFallbackStore}. */
+export interface FallbackStoreOptions {
+  /** The shared store (e.g. Redis); closed by `close()`. */
+  primary: RateLimitStore;
+  /**
+   * While the primary fails: `allow` serves from a local store, `deny` refuses every
+   * reservation with a {@link StoreUnavailableError} (an OpenAI-shaped 503).
+   * @default 'allow'
+   */
+  onError?: 'allow' | 'deny' | undefined;
+  /** Creates the local store used during an outage under `allow`; a new one per outage. @default createMemoryStore */
+  createFallback?: (() => RateLimitStore) | undefined;
+  /** Resolves when the primary answers; rejects when it does not. @default a snapshot of the primary */
+  probe?: (() => Promise<unknown>) | undefined;
+  /** How often the primary is probed (ms): finds an outage while idle, and its end. @default 1000 */
+  probeIntervalMs?: number | undefined;
+  /** Longest a call or probe of the primary may take before it counts as a failure (ms). @default 2000 */
+  timeoutMs?: number | undefined;
+  /** Gets one warning when an outage begins and one message when it ends. @default silent */
+  logger?: Logger | undefined;
+  /** The clock, for replaying what was learned during an outage. @default Date.now */
+  now?: (() => number) | undefined;
+  /** The primary's name in log lines, e.g. `redis`. @default 'primary' */
+  name?: string | undefined;
+}
+
+/** Health of a {@link FallbackStore}, for readiness checks and metrics. */
+export interface FallbackStoreStatus {
+  /** The primary answered its last call or probe. */
+  up: boolean;
+  /** Calls are being served by the local fallback store (`allow` during an outage). */
+  fallback: boolean;
+  /** When the current outage began (epoch ms). */
+  downSince: number | undefined;
+}
+
+/**
+ * Wraps a shared store so that its outage never hangs or fails a request by surprise.
+ * Every call of the primary is bounded by `timeoutMs`; the first failure starts an
+ * outage (one warning), during which calls go to a local memory store (`allow`) or are
+ * refused (`deny`, except `snapshot`, which shows nothing so that status pages and
+ * metrics keep answering). A timer (unref'd) probes the primary; when it answers again,
+ * the blocks learned locally that still run (cooldowns, parked keys, broken entries,
+ * exhausted quotas, open circuits) are written to it with `extend` — so the replicas
+ * learn them too — and the local store is dropped: its bucket counts saw only this
+ * replica's traffic, and the primary's own counts (or a fresh window) are the better
+ * picture. Leases follow the store they were taken from; a lease that outlives the
+ * switch simply lapses there.
+ */
+export class FallbackStore implements RateLimitStore {
+  readonly #primary: RateLimitStore;
+  readonly #policy: 'allow' | 'deny';
+  readonly #createFallback: () => RateLimitStore;
+  readonly #probe: () => Promise<unknown>;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #name: string;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #local: RateLimitStore | undefined;
+  #downSince: number | undefined;
+  #lastError: unknown;
+  #checking: Promise<boolean> | undefined;
+  #closed = false;
+
+  constructor(options: FallbackStoreOptions) {
+    this.#primary = options.primary;
+    this.#policy = options.onError ?? 'allow';
+    this.#createFallback = options.createFallback ?? createMemoryStore;
+    this.#now = options.now ?? Date.now;
+    this.#probe = options.probe ?? (() => this.#primary.snapshot({ now: this.#now() }));
+    this.#timeoutMs = options.timeoutMs ?? 2_000;
+    this.#logger = options.logger ?? silentLogger;
+    this.#name = options.name ?? 'primary';
+    const interval = options.probeIntervalMs ?? 1_000;
+    this.#timer = setInterval(() => void this.check(), interval);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Whether the primary answers and whether the fallback is in use. */
+  status(): FallbackStoreStatus {
+    const down = this.#downSince !== undefined;
+    return { up: !down, fallback: down && this.#policy === 'allow', downSince: this.#downSince };
+  }
+
+  /**
+   * Probes the primary now (one probe at a time) and switches back to it when it
+   * answers during an outage. Resolves to whether the primary is in use.
+   */
+  check(): Promise<boolean> {
+    this.#checking ??= this.#runCheck().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  acquire(input: AcquireInput): Promise<AcquireResult> {
+    return this.#call((store) => store.acquire(input));
+  }
+
+  settle(input: SettleInput): Promise<void> {
+    return this.#call((store) => store.settle(input));
+  }
+
+  observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
+    return this.#call((store) => store.observe(input));
+  }
+
+  block(input: BlockInput): Promise<void> {
+    return this.#call((store) => store.block(input));
+  }
+
+  unblock(input: { scopes: string[] }): Promise<void> {
+    return this.#call((store) => store.unblock(input));
+  }
+
+  recordFailure(input: { now: number; scope: string }): Promise<number> {
+    return this.#call((store) => store.recordFailure(input));
+  }
+
+  clearFailures(input: { scope: string }): Promise<void> {
+    return this.#call((store) => store.clearFailures(input));
+  }
+
+  snapshot(input: { now: number }): Promise<StoreSnapshot> {
+    return this.#call(
+      (store) => store.snapshot(input),
+      () => ({ buckets: [], blocks: [] }),
+    );
+  }
+
+  reset(input?: { scopePrefix?: string | undefined }): Promise<void> {
+    return this.#call((store) => store.reset(input));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#checking?.catch(() => {});
+    const local = this.#local;
+    this.#local = undefined;
+    await local?.close();
+    await this.#primary.close();
+  }
+
+  async #call<T>(work: (store: RateLimitStore) => Promise<T>, whenDenied?: () => T): Promise<T> {
+    if (this.#closed) throw new Error('The rate-limit store is closed.');
+    if (this.#downSince === undefined) {
+      try {
+        return await this.#bounded(work(this.#primary));
+      } catch (error) {
+        if (this.#closed) throw error;
+        this.#fail(error);
+      }
+    }
+    if (this.#policy === 'deny') {
+      if (whenDenied) return whenDenied();
+      throw new StoreUnavailableError(undefined, { cause: this.#lastError });
+    }
+    this.#local ??= this.#createFallback();
+    return work(this.#local);
+  }
+
+  async #runCheck(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await this.#bounded(this.#probe());
+    } catch (error) {
+      if (!this.#closed) this.#fail(error);
+      return false;
+    }
+    if (this.#downSince !== undefined && !this.#closed) await this.#recover();
+    return this.#downSince === undefined;
+  }
+
+  /** The primary answers again: hand it what was learned meanwhile, then use it. */
+  async #recover(): Promise<void> {
+    const local = this.#local;
+    let copied = 0;
+    if (local) {
+      try {
+        const now = this.#now();
+        const { blocks } = await local.snapshot({ now });
+        for (const block of blocks) {
+          if (block.state === 'probing' || block.until <= now) continue;
+          await this.#bounded(
+            this.#primary.block({
+              now: block.since,
+              scope: block.scope,
+              state: block.state,
+              until: block.until,
+              reason: block.reason,
+              mode: 'extend',
+            }),
+          );
+          copied += 1;
+        }
+      } catch {
+        return; // Still failing: the next probe tries again.
+      }
+    }
+    const downForMs = this.#now() - (this.#downSince ?? this.#now());
+    this.#downSince = undefined;
+    this.#local = undefined;
+    await local?.close();
+    this.#logger.info(`rate-limit store "${this.#name}" is back; using it again`, {
+      downForMs,
+      blocksCopied: copied,
+    });
+  }
+
+  #fail(error: unknown): void {
+    this.#lastError = error;
+    if (this.#downSince !== undefined) return;
+    this.#downSince = this.#now();
+    const doing =
+      this.#policy === 'allow'
+        ? 'serving from a local memory store until it is back (settings.onStoreError: allow)'
+        : 'refusing requests until it is back (settings.onStoreError: deny)';
+    this.#logger.warn(`rate-limit store "${this.#name}" is unreachable; ${doing}`, {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  /** Fails when the primary does not settle within `timeoutMs`. */
+  #bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the ${this.#name} store did not answer within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      (timer as { unref?: () => void }).unref?.();
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Wraps a shared store with a local fallback (or a clean refusal) for its outages. */
+export function createFallbackStore(options: FallbackStoreOptions): FallbackStore {
+  return new FallbackStore(options);
+}
