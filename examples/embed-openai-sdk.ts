@@ -15,7 +15,7 @@ import {
   type MockProvider,
   startMockProvider,
   streamReply,
-} from '@429chain/core/testing';
+} from '@429chain/core/testing/mock-provider';
 import OpenAI from 'openai';
 
 const groqKey = process.env.GROQ_API_KEY;

@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'stores/sqlite-store': 'src/stores/sqlite-store.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/mock-provider': 'src/testing/mock-provider.ts',
   },
   format: ['esm'],
   target: 'node22',

@@ -1,7 +1,7 @@
+import type { Redact } from '../config/redact-secrets.ts';
 import type { AttemptSummary } from '../errors.ts';
 import type { ChainEvents } from '../events/chain-events.ts';
 import type { AttemptRecord, RequestRecord, TokenUsage } from '../events/request-record.ts';
-import type { Redact } from '../config/redact-secrets.ts';
 import type { Candidate } from './candidate.ts';
 
 /** Identity of the request a trail belongs to. */
@@ -46,7 +46,12 @@ export class RequestTrail {
   readonly redact: Redact;
   #ended = false;
 
-  constructor(identity: TrailIdentity, events: ChainEvents, now: () => number, redact: Redact = (text) => text) {
+  constructor(
+    identity: TrailIdentity,
+    events: ChainEvents,
+    now: () => number,
+    redact: Redact = (text) => text,
+  ) {
     this.identity = identity;
     this.#events = events;
     this.#now = now;

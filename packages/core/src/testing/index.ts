@@ -1,6 +1,7 @@
 /**
  * Test helpers for people who build on 429chain: `@429chain/core/testing`.
- * Requires vitest (an optional peer dependency of core).
+ * The store conformance suite requires vitest (an optional peer dependency of core);
+ * the mock provider alone is also at `@429chain/core/testing/mock-provider`, without it.
  */
 
 export {
