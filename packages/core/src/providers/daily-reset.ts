@@ -5,17 +5,23 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Wall-clock parts in Los Angeles; created once, formatting is the hot path. */
-const pacificParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/Los_Angeles',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
+/**
+ * Wall-clock parts in Los Angeles; created once, on first use (formatting is the hot path). Not at
+ * import: a time-zone formatter loads ICU's zone data, ~8 MB of RSS that a proxy whose providers
+ * all reset at UTC midnight would carry for nothing.
+ */
+let pacificFormat: Intl.DateTimeFormat | undefined;
+const pacificParts = (): Intl.DateTimeFormat =>
+  (pacificFormat ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/Los_Angeles',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }));
 
 /** When a provider's daily quota next resets (epoch ms): 00:00 UTC, or midnight in Los Angeles (DST-aware). */
 export function nextDailyReset(clock: DailyResetClock, now: number): number {
@@ -79,7 +85,7 @@ interface WallClock {
 
 function wallClock(instant: number): WallClock {
   const wall: WallClock = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
-  for (const part of pacificParts.formatToParts(instant)) {
+  for (const part of pacificParts().formatToParts(instant)) {
     if (part.type in wall) wall[part.type as keyof WallClock] = Number(part.value);
   }
   return wall;

@@ -129,6 +129,22 @@ describe('fallback store under allow', () => {
     await expect.poll(() => store.status().up, { timeout: 2_000 }).toBe(true);
   });
 
+  it('probes with the primary’s own ping() when it has one, else with a snapshot', async () => {
+    const primary = Object.assign(flakyStore(), { pings: 0, ping: async () => {} });
+    primary.ping = async () => {
+      primary.pings += 1;
+    };
+    const snapshot = primary.snapshot;
+    let snapshots = 0;
+    primary.snapshot = (input) => {
+      snapshots += 1;
+      return snapshot(input);
+    };
+    const store = open({ primary });
+    expect(await store.check()).toBe(true);
+    expect({ pings: primary.pings, snapshots }).toEqual({ pings: 1, snapshots: 0 });
+  });
+
   it('returns to the primary when it answers again, copying the blocks learned meanwhile (extend) but not the counts', async () => {
     const primary = flakyStore();
     const logger = recordingLogger();
@@ -223,6 +239,40 @@ describe('fallback store under deny', () => {
     expect(await store.check()).toBe(true);
     expect(await store.acquire(acquireInput('b'))).toEqual({ ok: true, probe: false });
   });
+});
+
+describe('fallback store leases across an outage', () => {
+  it.each(['allow', 'deny'] as const)(
+    'frees on the returning primary the units of a lease it granted that was settled during the outage (%s)',
+    async (onError) => {
+      const primary = flakyStore();
+      const store = open({ primary, onError });
+      const slots = { scope: 'p~k', kind: 'concurrency', window: 'none', source: 'manual' } as const;
+      const slotDemand = { ...slots, id: bucketId(slots), cost: 1, limit: 1 };
+      const input = {
+        now: start,
+        leaseId: 'held',
+        leaseExpiresAt: start + 15 * minute,
+        blockScopes: [],
+        buckets: [slotDemand],
+        probeUntil: start,
+      };
+      expect(await store.acquire(input)).toEqual({ ok: true, probe: false });
+      primary.mode = 'failing';
+      await store
+        .settle({ now: start + 1, leaseId: 'held', buckets: [{ id: slotDemand.id, reserved: 1 }] })
+        .catch(() => {});
+      primary.mode = 'up';
+      expect(await store.check()).toBe(true);
+      expect((await primary.snapshot({ now: start + 2 })).buckets).toEqual([
+        expect.objectContaining({ id: slotDemand.id, inFlight: 0 }),
+      ]);
+      expect(await store.acquire({ ...input, now: start + 2, leaseId: 'next' })).toEqual({
+        ok: true,
+        probe: false,
+      });
+    },
+  );
 });
 
 describe('fallback store lifecycle', () => {

@@ -23,7 +23,7 @@ export interface FallbackStoreOptions {
   onError?: 'allow' | 'deny' | undefined;
   /** Creates the local store used during an outage under `allow`; a new one per outage. @default createMemoryStore */
   createFallback?: (() => RateLimitStore) | undefined;
-  /** Resolves when the primary answers; rejects when it does not. @default a snapshot of the primary */
+  /** Resolves when the primary answers; rejects when it does not. @default the primary's `ping()` when it has one, else a snapshot */
   probe?: (() => Promise<unknown>) | undefined;
   /** How often the primary is probed (ms): finds an outage while idle, and its end. @default 1000 */
   probeIntervalMs?: number | undefined;
@@ -36,6 +36,9 @@ export interface FallbackStoreOptions {
   /** The primary's name in log lines, e.g. `redis`. @default 'primary' */
   name?: string | undefined;
 }
+
+/** Most lease ids tracked for release after an outage; older ones simply lapse at their expiry. */
+const trackedLeasesMax = 10_000;
 
 /** Health of a {@link FallbackStore}, for readiness checks and metrics. */
 export interface FallbackStoreStatus {
@@ -57,8 +60,9 @@ export interface FallbackStoreStatus {
  * exhausted quotas, open circuits) are written to it with `extend` — so the replicas
  * learn them too — and the local store is dropped: its bucket counts saw only this
  * replica's traffic, and the primary's own counts (or a fresh window) are the better
- * picture. Leases follow the store they were taken from; a lease that outlives the
- * switch simply lapses there.
+ * picture. A lease the primary granted but that was settled during the outage is settled
+ * on the primary when it returns, which frees its units (a concurrency slot above all);
+ * a lease taken from the local store is forgotten with it.
  */
 export class FallbackStore implements RateLimitStore {
   readonly #primary: RateLimitStore;
@@ -74,6 +78,10 @@ export class FallbackStore implements RateLimitStore {
   #downSince: number | undefined;
   #lastError: unknown;
   #checking: Promise<boolean> | undefined;
+  /** Leases the primary granted and has not seen settled, oldest first. */
+  readonly #primaryLeases = new Set<string>();
+  /** Of those, the ones settled while the primary was away: released there on its return. */
+  readonly #orphanedLeases = new Set<string>();
   #closed = false;
 
   constructor(options: FallbackStoreOptions) {
@@ -81,7 +89,12 @@ export class FallbackStore implements RateLimitStore {
     this.#policy = options.onError ?? 'allow';
     this.#createFallback = options.createFallback ?? createMemoryStore;
     this.#now = options.now ?? Date.now;
-    this.#probe = options.probe ?? (() => this.#primary.snapshot({ now: this.#now() }));
+    const primary = options.primary as RateLimitStore & { ping?: () => Promise<unknown> };
+    this.#probe =
+      options.probe ??
+      (typeof primary.ping === 'function'
+        ? () => primary.ping?.() ?? Promise.resolve()
+        : () => primary.snapshot({ now: this.#now() }));
     this.#timeoutMs = options.timeoutMs ?? 2_000;
     this.#logger = options.logger ?? silentLogger;
     this.#name = options.name ?? 'primary';
@@ -108,11 +121,29 @@ export class FallbackStore implements RateLimitStore {
   }
 
   acquire(input: AcquireInput): Promise<AcquireResult> {
-    return this.#call((store) => store.acquire(input));
+    return this.#call(async (store) => {
+      const result = await store.acquire(input);
+      if (result.ok && store === this.#primary) this.#remember(this.#primaryLeases, input.leaseId);
+      return result;
+    });
   }
 
   settle(input: SettleInput): Promise<void> {
-    return this.#call((store) => store.settle(input));
+    return this.#call(
+      async (store) => {
+        if (store === this.#primary) {
+          await store.settle(input);
+          this.#primaryLeases.delete(input.leaseId);
+        } else {
+          this.#orphan(input.leaseId);
+          await store.settle(input);
+        }
+      },
+      () => {
+        this.#orphan(input.leaseId);
+        throw new StoreUnavailableError(undefined, { cause: this.#lastError });
+      },
+    );
   }
 
   observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
@@ -217,10 +248,45 @@ export class FallbackStore implements RateLimitStore {
     this.#downSince = undefined;
     this.#local = undefined;
     await local?.close();
+    const released = await this.#releaseOrphans();
     this.#logger.info(`rate-limit store "${this.#name}" is back; using it again`, {
       downForMs,
       blocksCopied: copied,
+      leasesReleased: released,
     });
+  }
+
+  /**
+   * Settles, on the primary, the leases it granted that were settled elsewhere during the
+   * outage, so their units (a concurrency slot above all) do not wait for the lease to
+   * lapse. Stops at the first failure; what is left lapses at its expiry, or is tried again
+   * after the next outage.
+   */
+  async #releaseOrphans(): Promise<number> {
+    let released = 0;
+    for (const leaseId of [...this.#orphanedLeases]) {
+      try {
+        await this.#bounded(this.#primary.settle({ now: this.#now(), leaseId, buckets: [] }));
+      } catch {
+        break;
+      }
+      this.#orphanedLeases.delete(leaseId);
+      released += 1;
+    }
+    return released;
+  }
+
+  /** A lease the primary granted is settled elsewhere: remember to release it there. */
+  #orphan(leaseId: string): void {
+    if (this.#primaryLeases.delete(leaseId)) this.#remember(this.#orphanedLeases, leaseId);
+  }
+
+  /** Adds to a bounded set of lease ids, forgetting the oldest past {@link trackedLeasesMax}. */
+  #remember(leases: Set<string>, leaseId: string): void {
+    leases.add(leaseId);
+    if (leases.size <= trackedLeasesMax) return;
+    const oldest = leases.values().next().value;
+    if (oldest !== undefined) leases.delete(oldest);
   }
 
   #fail(error: unknown): void {

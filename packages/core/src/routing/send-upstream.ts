@@ -1,4 +1,3 @@
-import ky, { isNetworkError, isTimeoutError } from 'ky';
 import pRetry from 'p-retry';
 import type { FailureClassification, FailureKind } from '../providers/provider-preset.ts';
 import type { Candidate } from './candidate.ts';
@@ -128,25 +127,22 @@ async function exchangeOnce(input: SendUpstreamInput): Promise<OnceResult> {
   }
   let response: Response;
   try {
-    response = await ky(`${provider.baseUrl}${input.path}`, {
-      method: 'post',
-      body: input.payload,
-      headers,
-      timeout: timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      fetch: input.fetch,
+    response = await fetchWithTimeout(
+      input.fetch,
+      `${provider.baseUrl}${input.path}`,
+      { method: 'POST', body: input.payload, headers },
       signal,
-    });
+      timeoutMs,
+    );
   } catch (error) {
     if (signal.aborted) throw signal.reason ?? error;
-    if (isTimeoutError(error)) {
+    if (error instanceof HeadersTimeout) {
       return {
         ok: false,
         failure: { kind: 'timeout', reason: `no response headers within ${timeoutMs} ms` },
       };
     }
-    if (isNetworkError(error) || error instanceof TypeError) {
+    if (error instanceof TypeError) {
       return {
         ok: false,
         failure: { kind: 'server', reason: `connection failed (${describeCause(error)})` },
@@ -176,6 +172,49 @@ async function exchangeOnce(input: SendUpstreamInput): Promise<OnceResult> {
       classification,
     },
   };
+}
+
+/** No response headers within the timeout. */
+class HeadersTimeout extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * `fetch` with a deadline for the response headers. When it passes, the request is aborted
+ * (its socket closes) and the call rejects with {@link HeadersTimeout} at once, even if the
+ * given `fetch` ignores its signal. The body is not covered: its reads are bounded by the caller.
+ *
+ * This used to be `ky` (timeout, retry 0, throwHttpErrors false). Measured on the proxy, ky cost
+ * ~150 µs of CPU per upstream request over plain fetch (it builds a `Request`, so fetch re-wraps
+ * the body as a stream and writes it in pieces), the largest share of what 429chain added.
+ */
+function fetchWithTimeout(
+  fetch: typeof globalThis.fetch,
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Response> {
+  const timeout = new AbortController();
+  return new Promise<Response>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      timeout.abort(new HeadersTimeout(`no response headers within ${timeoutMs} ms`));
+      reject(timeout.signal.reason);
+    }, timeoutMs);
+    const settle = (error: unknown, response?: Response) => {
+      clearTimeout(timer);
+      if (response) resolve(response);
+      else reject(error);
+    };
+    try {
+      fetch(url, { ...init, signal: AbortSignal.any([signal, timeout.signal]) }).then(
+        (response) => settle(undefined, response),
+        settle,
+      );
+    } catch (error) {
+      settle(error);
+    }
+  });
 }
 
 function describeCause(error: unknown): string {

@@ -181,7 +181,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   };
 
   const complete = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    source.abort();
+    release(source, options.finishGraceMs);
     source.finish({ outcome: 'complete', usage: sourceUsage });
     addUsage(sourceUsage);
     controller.enqueue(doneEvent);
@@ -250,6 +250,27 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 
 function abortReason(reason: unknown): unknown {
   return reason instanceof Error ? reason : new DOMException(String(reason ?? 'The request was aborted.'), 'AbortError');
+}
+
+/**
+ * Lets go of a source whose answer is complete. Its body has almost always ended by then (the
+ * connection goes back to the pool as it is); aborting it anyway cost a DOMException and an abort
+ * event through every signal that follows the attempt's. Only a body that sends more, fails, or
+ * stays open past the grace period is aborted, so no upstream socket is left open.
+ */
+function release(source: StreamSource, graceMs: number): void {
+  const timer = setTimeout(() => source.abort(), graceMs);
+  (timer as { unref?: () => void }).unref?.();
+  source.reader.read().then(
+    (read) => {
+      clearTimeout(timer);
+      if (!read.done) source.abort();
+    },
+    () => {
+      clearTimeout(timer);
+      source.abort();
+    },
+  );
 }
 
 function describeError(error: unknown): string {

@@ -56,7 +56,11 @@ export async function openRateLimitStore(options: OpenRateLimitStoreOptions): Pr
   switch (selected.type) {
     case 'memory': {
       const store = createMemoryStore();
-      return { store, info: () => ({ type: 'memory', up: true, fallback: false }), close: () => store.close() };
+      return {
+        store,
+        info: () => ({ type: 'memory', up: true, fallback: false }),
+        close: () => store.close(),
+      };
     }
     case 'sqlite': {
       const store =
@@ -86,7 +90,6 @@ export async function openRateLimitStore(options: OpenRateLimitStoreOptions): Pr
       const store = createFallbackStore({
         primary: redisStore,
         onError: settings.onStoreError ?? 'allow',
-        probe: () => redisStore.ping(),
         logger: options.logger,
         name: 'redis',
       });

@@ -1,0 +1,11 @@
+import type { RequestOutcome } from '../api/api-types.ts';
+
+/** How a request ended, with its HTTP status. */
+export function OutcomeBadge({ outcome, status }: { outcome: RequestOutcome; status: number }) {
+  return (
+    <span className={`outcome outcome-${outcome}`}>
+      {status > 0 ? `${status} ` : ''}
+      {outcome}
+    </span>
+  );
+}
