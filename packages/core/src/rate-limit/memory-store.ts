@@ -1,4 +1,12 @@
-import type { BlockRecord, BucketDemand, BucketObservation, BucketState } from './bucket.ts';
+import type { BlockRecord, BucketObservation, BucketState } from './bucket.ts';
+import {
+  admits,
+  applyObservation,
+  currentView,
+  prepareBucket,
+  refundUnits,
+  takeUnits,
+} from './bucket-arithmetic.ts';
 import type {
   AcquireInput,
   AcquireResult,
@@ -35,10 +43,10 @@ export class MemoryStore implements RateLimitStore {
       if (halfOpen && !probe) probe = block;
       else if (!halfOpen) this.#blocks.delete(scope);
     }
-    const states: BucketState[] = [];
     for (const demand of input.buckets) {
-      const state = this.#prepare(demand, input.now);
-      states.push(state);
+      // Creating, refilling and resizing stand even when the attempt is refused.
+      const state = prepareBucket(this.#buckets.get(demand.id), demand, input.now);
+      this.#buckets.set(demand.id, state);
       if (!admits(state, demand.cost)) return { ok: false, bucket: { ...state }, cost: demand.cost };
     }
     if (probe) {
@@ -50,13 +58,10 @@ export class MemoryStore implements RateLimitStore {
       });
     }
     const holdings = new Map<string, number>();
-    input.buckets.forEach((demand, index) => {
-      const state = states[index]!;
-      if (state.kind !== 'concurrency' && state.remaining !== null) state.remaining -= demand.cost;
-      state.inFlight += demand.cost;
-      state.updatedAt = input.now;
-      holdings.set(state.id, (holdings.get(state.id) ?? 0) + demand.cost);
-    });
+    for (const demand of input.buckets) {
+      this.#buckets.set(demand.id, takeUnits(this.#buckets.get(demand.id)!, demand.cost, input.now));
+      holdings.set(demand.id, (holdings.get(demand.id) ?? 0) + demand.cost);
+    }
     this.#leases.set(input.leaseId, { expiresAt: input.leaseExpiresAt, holdings });
     return { ok: true, probe: probe !== undefined };
   }
@@ -65,33 +70,16 @@ export class MemoryStore implements RateLimitStore {
     const lease = this.#leases.get(input.leaseId);
     if (lease) {
       this.#leases.delete(input.leaseId);
-      for (const [id, units] of lease.holdings) {
-        const state = this.#buckets.get(id);
-        if (state) state.inFlight = Math.max(0, state.inFlight - units);
-      }
+      this.#release(lease);
     }
+    // Leases that have lapsed no longer hold anything an observation should subtract.
     this.#expireLeases(input.now);
     for (const settled of input.buckets) {
+      if (settled.observed) this.#apply(settled.observed, input.now);
+      if (settled.observed?.remaining !== undefined || settled.used === undefined) continue;
       const state = this.#buckets.get(settled.id);
-      if (!state) {
-        if (settled.observed) this.#apply(settled.observed, input.now);
-        continue;
-      }
-      if (settled.observed && settled.observed.remaining !== undefined) {
-        this.#apply(settled.observed, input.now);
-      } else {
-        if (settled.observed) this.#apply(settled.observed, input.now);
-        if (
-          lease?.holdings.has(settled.id) &&
-          settled.used !== undefined &&
-          state.kind !== 'concurrency' &&
-          state.remaining !== null
-        ) {
-          const refund = settled.reserved - settled.used;
-          const ceiling = state.limit ?? Number.POSITIVE_INFINITY;
-          state.remaining = Math.max(0, Math.min(ceiling, state.remaining + refund));
-          state.updatedAt = input.now;
-        }
+      if (state && lease?.holdings.has(settled.id)) {
+        this.#buckets.set(settled.id, refundUnits(state, settled.reserved, settled.used, input.now));
       }
     }
   }
@@ -131,14 +119,7 @@ export class MemoryStore implements RateLimitStore {
 
   async snapshot(input: { now: number }): Promise<StoreSnapshot> {
     this.#expireLeases(input.now);
-    const buckets = [...this.#buckets.values()].map((state) => {
-      const copy = { ...state };
-      if (copy.resetAt !== null && copy.resetAt <= input.now) {
-        copy.remaining = copy.limit;
-        copy.resetAt = null;
-      }
-      return copy;
-    });
+    const buckets = [...this.#buckets.values()].map((state) => currentView(state, input.now));
     const blocks = [...this.#blocks.values()]
       .filter(
         (block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing',
@@ -167,86 +148,24 @@ export class MemoryStore implements RateLimitStore {
     this.#leases.clear();
   }
 
-  /** Finds or creates the bucket for a demand, refilled and resized as the demand says. */
-  #prepare(demand: BucketDemand, now: number): BucketState {
-    let state = this.#buckets.get(demand.id);
-    if (!state) {
-      state = {
-        id: demand.id,
-        scope: demand.scope,
-        kind: demand.kind,
-        window: demand.window,
-        source: demand.source,
-        limit: demand.limit ?? null,
-        remaining: demand.limit ?? null,
-        resetAt:
-          demand.limit !== undefined && demand.kind !== 'concurrency' ? (demand.nextResetAt ?? null) : null,
-        inFlight: 0,
-        updatedAt: now,
-      };
-      this.#buckets.set(demand.id, state);
-      return state;
-    }
-    if (state.resetAt !== null && state.resetAt <= now) {
-      state.remaining = state.limit;
-      state.resetAt = state.limit !== null ? (demand.nextResetAt ?? null) : null;
-      state.updatedAt = now;
-    }
-    if (demand.limit !== undefined && demand.limit !== state.limit) {
-      const previous = state.limit;
-      state.limit = demand.limit;
-      if (state.kind !== 'concurrency') {
-        state.remaining =
-          state.remaining === null || previous === null
-            ? demand.limit
-            : Math.max(0, state.remaining + demand.limit - previous);
-        if (state.resetAt === null) state.resetAt = demand.nextResetAt ?? null;
-      }
-      state.updatedAt = now;
-    }
-    return state;
+  #apply(observation: BucketObservation, now: number): void {
+    this.#buckets.set(observation.id, applyObservation(this.#buckets.get(observation.id), observation, now));
   }
 
-  #apply(observation: BucketObservation, now: number): void {
-    let state = this.#buckets.get(observation.id);
-    if (!state) {
-      state = {
-        id: observation.id,
-        scope: observation.scope,
-        kind: observation.kind,
-        window: observation.window,
-        source: observation.source,
-        limit: null,
-        remaining: null,
-        resetAt: null,
-        inFlight: 0,
-        updatedAt: now,
-      };
-      this.#buckets.set(observation.id, state);
+  #release(lease: Lease): void {
+    for (const [id, units] of lease.holdings) {
+      const state = this.#buckets.get(id);
+      if (state) this.#buckets.set(id, { ...state, inFlight: Math.max(0, state.inFlight - units) });
     }
-    if (observation.limit !== undefined) state.limit = observation.limit;
-    if (observation.remaining !== undefined) {
-      state.remaining = Math.max(0, observation.remaining - state.inFlight);
-    }
-    if (observation.resetAt !== undefined) state.resetAt = observation.resetAt;
-    state.updatedAt = now;
   }
 
   #expireLeases(now: number): void {
     for (const [leaseId, lease] of this.#leases) {
       if (lease.expiresAt > now) continue;
       this.#leases.delete(leaseId);
-      for (const [id, units] of lease.holdings) {
-        const state = this.#buckets.get(id);
-        if (state) state.inFlight = Math.max(0, state.inFlight - units);
-      }
+      this.#release(lease);
     }
   }
-}
-
-function admits(state: BucketState, cost: number): boolean {
-  if (state.kind === 'concurrency') return state.limit === null || state.inFlight + cost <= state.limit;
-  return state.remaining === null || state.remaining >= cost;
 }
 
 /** Creates the default in-memory store. */

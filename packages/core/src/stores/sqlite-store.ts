@@ -16,6 +16,14 @@ import type {
   BucketState,
   BucketWindow,
 } from '../rate-limit/bucket.ts';
+import {
+  admits,
+  applyObservation,
+  currentView,
+  prepareBucket,
+  refundUnits,
+  takeUnits,
+} from '../rate-limit/bucket-arithmetic.ts';
 import type {
   AcquireInput,
   AcquireResult,
@@ -110,11 +118,8 @@ export class SqliteStore implements RateLimitStore {
       }
       const holdings: Holdings = new Map();
       for (const demand of input.buckets) {
-        const state = prepared.get(demand.id)!;
-        if (state.kind !== 'concurrency' && state.remaining !== null) state.remaining -= demand.cost;
-        state.inFlight += demand.cost;
-        state.updatedAt = input.now;
-        holdings.set(state.id, (holdings.get(state.id) ?? 0) + demand.cost);
+        prepared.set(demand.id, takeUnits(prepared.get(demand.id)!, demand.cost, input.now));
+        holdings.set(demand.id, (holdings.get(demand.id) ?? 0) + demand.cost);
       }
       for (const state of prepared.values()) this.#saveBucket(state);
       for (const [bucketId, units] of holdings) {
@@ -141,20 +146,10 @@ export class SqliteStore implements RateLimitStore {
           continue;
         }
         if (settled.observed) this.#apply(settled.observed, input.now);
-        if (settled.observed?.remaining !== undefined) continue;
+        if (settled.observed?.remaining !== undefined || settled.used === undefined) continue;
+        if (!holdings.has(settled.id)) continue;
         const current = settled.observed ? (this.#loadBucket(settled.id) ?? state) : state;
-        if (
-          holdings.has(settled.id) &&
-          settled.used !== undefined &&
-          current.kind !== 'concurrency' &&
-          current.remaining !== null
-        ) {
-          const refund = settled.reserved - settled.used;
-          const ceiling = current.limit ?? Number.POSITIVE_INFINITY;
-          current.remaining = Math.max(0, Math.min(ceiling, current.remaining + refund));
-          current.updatedAt = input.now;
-          this.#saveBucket(current);
-        }
+        this.#saveBucket(refundUnits(current, settled.reserved, settled.used, input.now));
       }
     });
   }
@@ -204,15 +199,10 @@ export class SqliteStore implements RateLimitStore {
   async snapshot(input: { now: number }): Promise<StoreSnapshot> {
     return this.#transaction(() => {
       this.#expireLeases(input.now);
-      const buckets = (this.#statements.selectBuckets.all() as Row[]).map((row) => {
-        const state = toBucket(row);
-        // Shown as an acquire would find it: a window that has passed is refilled.
-        if (state.resetAt !== null && state.resetAt <= input.now) {
-          state.remaining = state.limit;
-          state.resetAt = null;
-        }
-        return state;
-      });
+      // Shown as an acquire would find them: a window that has passed is refilled.
+      const buckets = (this.#statements.selectBuckets.all() as Row[]).map((row) =>
+        currentView(toBucket(row), input.now),
+      );
       const blocks = (this.#statements.selectBlocks.all() as Row[])
         .map(toBlock)
         .filter(
@@ -259,25 +249,7 @@ export class SqliteStore implements RateLimitStore {
   }
 
   #apply(observation: BucketObservation, now: number): void {
-    const state: BucketState = this.#loadBucket(observation.id) ?? {
-      id: observation.id,
-      scope: observation.scope,
-      kind: observation.kind,
-      window: observation.window,
-      source: observation.source,
-      limit: null,
-      remaining: null,
-      resetAt: null,
-      inFlight: 0,
-      updatedAt: now,
-    };
-    if (observation.limit !== undefined) state.limit = observation.limit;
-    if (observation.remaining !== undefined) {
-      state.remaining = Math.max(0, observation.remaining - state.inFlight);
-    }
-    if (observation.resetAt !== undefined) state.resetAt = observation.resetAt;
-    state.updatedAt = now;
-    this.#saveBucket(state);
+    this.#saveBucket(applyObservation(this.#loadBucket(observation.id), observation, now));
   }
 
   #loadBucket(id: string): BucketState | undefined {
@@ -447,48 +419,6 @@ function prepareStatements(database: DatabaseSync, prefix: string) {
 }
 
 /** Finds or creates the bucket for a demand, refilled and resized as the demand says. */
-function prepareBucket(known: BucketState | undefined, demand: BucketDemand, now: number): BucketState {
-  if (!known) {
-    return {
-      id: demand.id,
-      scope: demand.scope,
-      kind: demand.kind,
-      window: demand.window,
-      source: demand.source,
-      limit: demand.limit ?? null,
-      remaining: demand.limit ?? null,
-      resetAt:
-        demand.limit !== undefined && demand.kind !== 'concurrency' ? (demand.nextResetAt ?? null) : null,
-      inFlight: 0,
-      updatedAt: now,
-    };
-  }
-  const state = { ...known };
-  if (state.resetAt !== null && state.resetAt <= now) {
-    state.remaining = state.limit;
-    state.resetAt = state.limit !== null ? (demand.nextResetAt ?? null) : null;
-    state.updatedAt = now;
-  }
-  if (demand.limit !== undefined && demand.limit !== state.limit) {
-    const previous = state.limit;
-    state.limit = demand.limit;
-    if (state.kind !== 'concurrency') {
-      state.remaining =
-        state.remaining === null || previous === null
-          ? demand.limit
-          : Math.max(0, state.remaining + demand.limit - previous);
-      if (state.resetAt === null) state.resetAt = demand.nextResetAt ?? null;
-    }
-    state.updatedAt = now;
-  }
-  return state;
-}
-
-function admits(state: BucketState, cost: number): boolean {
-  if (state.kind === 'concurrency') return state.limit === null || state.inFlight + cost <= state.limit;
-  return state.remaining === null || state.remaining >= cost;
-}
-
 function toBucket(row: Row): BucketState {
   return {
     id: text(row.id),
