@@ -534,7 +534,9 @@ describe('secrets', () => {
   it('never lets a provider key echoed in an error body reach the client, the trail or the events', async () => {
     const key = 'sk-live-echoed-secret-0123456789';
     mock.script('echo', [
-      errorReply(400, { error: { message: `Invalid request for key ${key}: temperature too high`, code: 'bad_value' } }),
+      errorReply(400, {
+        error: { message: `Invalid request for key ${key}: temperature too high`, code: 'bad_value' },
+      }),
     ]);
     const target = build([{ model: 'echo', keys: [key] }]);
     const log = records(target);

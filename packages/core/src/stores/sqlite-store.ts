@@ -9,7 +9,6 @@ import { DatabaseSync } from 'node:sqlite';
 import type {
   BlockRecord,
   BlockState,
-  BucketDemand,
   BucketKind,
   BucketObservation,
   BucketSource,

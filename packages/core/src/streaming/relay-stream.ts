@@ -249,7 +249,9 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 }
 
 function abortReason(reason: unknown): unknown {
-  return reason instanceof Error ? reason : new DOMException(String(reason ?? 'The request was aborted.'), 'AbortError');
+  return reason instanceof Error
+    ? reason
+    : new DOMException(String(reason ?? 'The request was aborted.'), 'AbortError');
 }
 
 /**
