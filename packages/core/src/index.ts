@@ -86,7 +86,12 @@ export {
   type FallbackStoreOptions,
   type FallbackStoreStatus,
 } from './rate-limit/fallback-store.ts';
-export { createMemoryStore, MemoryStore } from './rate-limit/memory-store.ts';
+export {
+  createMemoryStore,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStoreState,
+} from './rate-limit/memory-store.ts';
 export type {
   AcquireInput,
   AcquireResult,

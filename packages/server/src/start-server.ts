@@ -14,6 +14,7 @@ import { configFromEnvironment } from './config/environment-config.ts';
 import { createDemoFetch, demoConfig } from './demo/demo-providers.ts';
 import { startDemoTraffic } from './demo/demo-traffic.ts';
 import { type AppContext, createApp, type ServerMode } from './http/create-app.ts';
+import { createUpstreamFetch } from './http/create-upstream-fetch.ts';
 import { serveDashboard } from './http/serve-dashboard.ts';
 import { ChainMetrics } from './metrics/chain-metrics.ts';
 import { openDatabase } from './persistence/open-database.ts';
@@ -44,7 +45,7 @@ export interface StartServerOptions {
   drainTimeoutMs?: number | undefined;
   /** Operational messages. @default silent */
   logger?: Logger | undefined;
-  /** The fetch used to reach providers. @default globalThis.fetch */
+  /** The fetch used to reach providers. @default keep-alive node:http/node:https (see create-upstream-fetch.ts) */
   fetch?: typeof globalThis.fetch | undefined;
 }
 
@@ -126,7 +127,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     retention: { maxAgeDays: settings.logRetentionDays, maxRows: settings.logMaxRows },
     onError: (error) => options.logger?.error('request log write failed', { error: String(error) }),
   });
-  const baseFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const baseFetch = options.fetch ?? createUpstreamFetch();
   const chain = createChain({
     ...(configFile.config as Parameters<typeof createChain>[0]),
     store,

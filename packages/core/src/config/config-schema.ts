@@ -98,7 +98,11 @@ export const chainSchema = z.strictObject({
 
 /** Where rate-limit state lives. */
 export const storeSettingsSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('memory') }),
+  z.strictObject({
+    type: z.literal('memory'),
+    /** Snapshot the state into the server's database so it survives a restart (server only). @default true */
+    persist: z.boolean().optional(),
+  }),
   z.strictObject({ type: z.literal('sqlite'), path: z.string().min(1).optional() }),
   z.strictObject({ type: z.literal('redis'), url: z.string().min(1), prefix: z.string().optional() }),
 ]);
@@ -124,7 +128,7 @@ export const settingsSchema = z.strictObject({
   logMaxRows: positiveCount.optional(),
   /** Largest request body accepted, in bytes. @default 4194304 */
   bodyLimitBytes: positiveCount.optional(),
-  /** Rate-limit store. @default { type: 'memory' } in core, SQLite in the server */
+  /** Rate-limit store. @default { type: 'memory' } (the server snapshots it into its database file) */
   store: storeSettingsSchema.optional(),
   /** What to do when the store fails: keep serving from memory, or refuse. @default 'allow' */
   onStoreError: z.enum(['allow', 'deny']).optional(),

@@ -22,17 +22,55 @@ interface Lease {
   holdings: Map<string, number>;
 }
 
+/** What a memory store keeps across a restart: buckets (with nothing in flight), blocks and failure counts. */
+export interface MemoryStoreState {
+  buckets: BucketState[];
+  blocks: BlockRecord[];
+  failures: Array<[scope: string, count: number]>;
+}
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** State to start from (from {@link MemoryStore.exportState} before a restart). @default empty */
+  state?: MemoryStoreState | undefined;
+}
+
 /**
  * The default store: state in this process's memory. Each method runs without
- * an `await` inside, so each is atomic under JavaScript's single thread.
+ * an `await` inside, so each is atomic under JavaScript's single thread. Its state can
+ * be exported and imported, so a process can keep it across restarts (the server
+ * snapshots it into its database off the request path).
  */
 export class MemoryStore implements RateLimitStore {
   readonly #buckets = new Map<string, BucketState>();
   readonly #blocks = new Map<string, BlockRecord>();
   readonly #failures = new Map<string, number>();
   readonly #leases = new Map<string, Lease>();
+  #version = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    for (const bucket of options.state?.buckets ?? [])
+      this.#buckets.set(bucket.id, { ...bucket, inFlight: 0 });
+    for (const block of options.state?.blocks ?? []) this.#blocks.set(block.scope, { ...block });
+    for (const [scope, count] of options.state?.failures ?? []) this.#failures.set(scope, count);
+  }
+
+  /** Counts changes: a snapshot is due when it differs from the one last saved. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The state worth keeping across a restart (leases in flight are not). */
+  exportState(): MemoryStoreState {
+    return {
+      buckets: [...this.#buckets.values()].map((bucket) => ({ ...bucket, inFlight: 0 })),
+      blocks: [...this.#blocks.values()].map((block) => ({ ...block })),
+      failures: [...this.#failures.entries()],
+    };
+  }
 
   async acquire(input: AcquireInput): Promise<AcquireResult> {
+    this.#version++;
     this.#expireLeases(input.now);
     let probe: BlockRecord | undefined;
     for (const scope of input.blockScopes) {
@@ -67,6 +105,7 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async settle(input: SettleInput): Promise<void> {
+    this.#version++;
     const lease = this.#leases.get(input.leaseId);
     if (lease) {
       this.#leases.delete(input.leaseId);
@@ -85,11 +124,13 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
+    this.#version++;
     this.#expireLeases(input.now);
     for (const observation of input.observations) this.#apply(observation, input.now);
   }
 
   async block(input: BlockInput): Promise<void> {
+    this.#version++;
     const existing = this.#blocks.get(input.scope);
     const keepExisting =
       (input.mode ?? 'extend') === 'extend' && existing !== undefined && existing.until > input.until;
@@ -104,16 +145,19 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async unblock(input: { scopes: string[] }): Promise<void> {
+    this.#version++;
     for (const scope of input.scopes) this.#blocks.delete(scope);
   }
 
   async recordFailure(input: { now: number; scope: string }): Promise<number> {
+    this.#version++;
     const count = (this.#failures.get(input.scope) ?? 0) + 1;
     this.#failures.set(input.scope, count);
     return count;
   }
 
   async clearFailures(input: { scope: string }): Promise<void> {
+    this.#version++;
     this.#failures.delete(input.scope);
   }
 
@@ -129,6 +173,7 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async reset(input: { scopePrefix?: string | undefined } = {}): Promise<void> {
+    this.#version++;
     const prefix = input.scopePrefix ?? '';
     for (const [id, state] of this.#buckets) {
       if (state.scope.startsWith(prefix) && state.inFlight === 0) this.#buckets.delete(id);
@@ -169,6 +214,6 @@ export class MemoryStore implements RateLimitStore {
 }
 
 /** Creates the default in-memory store. */
-export function createMemoryStore(): RateLimitStore {
-  return new MemoryStore();
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options);
 }

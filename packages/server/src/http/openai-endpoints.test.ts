@@ -325,7 +325,7 @@ describe('GET /metrics', () => {
     has(
       'chain429_entry_state{chain="main",provider="flaky",model="flaky-model",key="key 1 (…0000)",state="exhausted"} 1',
     );
-    has('chain429_store_up{store="sqlite"} 1');
+    has('chain429_store_up{store="memory"} 1');
     expect(text).not.toContain('gsk-test-groq-key-0000g1');
     expect(text).not.toContain('sk-flaky-secret-key-0000');
   });

@@ -76,7 +76,7 @@ describe('openDatabase', () => {
     newer.exec('PRAGMA user_version = 99');
     newer.close();
 
-    expect(() => openDatabase({ path })).toThrow(/schema version 99, newer than .* understands \(1\)/);
+    expect(() => openDatabase({ path })).toThrow(/schema version 99, newer than .* understands \(2\)/);
 
     const check = new DatabaseSync(path);
     try {

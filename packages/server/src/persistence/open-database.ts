@@ -80,6 +80,13 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX attempts_started_at ON attempts (started_at);
   `,
+  `
+  CREATE TABLE rate_limit_snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    state TEXT NOT NULL,
+    saved_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -1,6 +1,6 @@
 /**
- * Which rate-limit store the server opens: SQLite on its database by default, memory or
- * a SQLite file when `settings.store` says so, Redis from `settings.store` or REDIS_URL —
+ * Which rate-limit store the server opens: memory snapshotted into its database by default,
+ * plain memory or SQLite when `settings.store` says so, Redis from `settings.store` or REDIS_URL —
  * and a Redis that cannot be reached never holds up startup. (Redis that answers is
  * exercised with a real redis-server in packages/redis.)
  */
@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './open-database.ts';
 import { type OpenedStore, openRateLimitStore } from './open-rate-limit-store.ts';
 
 const opened: OpenedStore[] = [];
@@ -27,7 +28,7 @@ async function open(
   settings: Parameters<typeof openRateLimitStore>[0]['settings'],
   env: Record<string, string | undefined> = {},
 ): Promise<OpenedStore> {
-  const database = new DatabaseSync(':memory:');
+  const database = openDatabase({ path: ':memory:' });
   databases.push(database);
   const store = await openRateLimitStore({ settings, env, database });
   opened.push(store);
@@ -47,8 +48,23 @@ async function closedPort(): Promise<number> {
 const now = 1_700_000_000_000;
 
 describe('openRateLimitStore', () => {
-  it('opens SQLite on the server database by default', async () => {
-    const store = await open({});
+  it('opens a memory store snapshotted into the server database by default, and restores it', async () => {
+    const database = openDatabase({ path: ':memory:' });
+    databases.push(database);
+    const first = await openRateLimitStore({ settings: {}, env: {}, database });
+    expect(first.info()).toEqual({ type: 'memory', up: true, fallback: false });
+    await first.store.block({ now, scope: 'a', state: 'cooldown', until: now + 1_000, reason: 'r' });
+    await first.close();
+
+    const second = await openRateLimitStore({ settings: {}, env: {}, database });
+    opened.push(second);
+    expect((await second.store.snapshot({ now })).blocks).toEqual([
+      expect.objectContaining({ scope: 'a', state: 'cooldown', until: now + 1_000 }),
+    ]);
+  });
+
+  it('opens the transactional SQLite store on the server database for { type: sqlite }', async () => {
+    const store = await open({ store: { type: 'sqlite' } });
     expect(store.info()).toEqual({ type: 'sqlite', up: true, fallback: false });
     await store.store.block({ now, scope: 'a', state: 'cooldown', until: now + 1_000, reason: 'r' });
     expect((await store.store.snapshot({ now })).blocks).toHaveLength(1);
@@ -64,8 +80,11 @@ describe('openRateLimitStore', () => {
     expect(await store.store.recordFailure({ now, scope: 'a' })).toBe(2);
   });
 
-  it('opens a memory store for { type: memory }, even with REDIS_URL set', async () => {
-    const store = await open({ store: { type: 'memory' } }, { REDIS_URL: 'redis://127.0.0.1:1' });
+  it('opens a plain memory store for { type: memory, persist: false }, even with REDIS_URL set', async () => {
+    const store = await open(
+      { store: { type: 'memory', persist: false } },
+      { REDIS_URL: 'redis://127.0.0.1:1' },
+    );
     expect(store.info()).toEqual({ type: 'memory', up: true, fallback: false });
   });
 

@@ -8,6 +8,7 @@ import {
   type SettingsConfig,
 } from '@429chain/core';
 import { createSqliteStore } from '@429chain/core/stores/sqlite';
+import { persistMemoryStore } from './persist-memory-store.ts';
 
 /** The rate-limit store's health, for `/ready` and `/metrics`. */
 export interface StoreInfo {
@@ -42,8 +43,10 @@ export interface OpenRateLimitStoreOptions {
 const redisStartupWaitMs = 2_000;
 
 /**
- * Opens the store `settings.store` names: SQLite on the server's database by default,
- * `memory`, or Redis (also chosen by `REDIS_URL` when `settings.store` is not set). The
+ * Opens the store `settings.store` names: by default the memory store snapshotted into
+ * the server's database (`memory`; `persist: false` keeps nothing), the transactional
+ * SQLite store (`sqlite`, for several processes sharing one file), or Redis (also chosen
+ * by `REDIS_URL` when `settings.store` is not set). The
  * Redis client is created here, from the URL, and only when Redis is chosen; the store
  * itself only sees the client. Redis is wrapped in a fallback store that follows
  * `settings.onStoreError`.
@@ -52,14 +55,22 @@ export async function openRateLimitStore(options: OpenRateLimitStoreOptions): Pr
   const { settings, env } = options;
   const selected =
     settings.store ??
-    (env.REDIS_URL ? { type: 'redis' as const, url: env.REDIS_URL } : { type: 'sqlite' as const });
+    (env.REDIS_URL ? { type: 'redis' as const, url: env.REDIS_URL } : { type: 'memory' as const });
   switch (selected.type) {
     case 'memory': {
-      const store = createMemoryStore();
+      if (selected.persist === false) {
+        const store = createMemoryStore();
+        return {
+          store,
+          info: () => ({ type: 'memory', up: true, fallback: false }),
+          close: () => store.close(),
+        };
+      }
+      const persisted = persistMemoryStore({ database: options.database, logger: options.logger });
       return {
-        store,
+        store: persisted.store,
         info: () => ({ type: 'memory', up: true, fallback: false }),
-        close: () => store.close(),
+        close: () => persisted.close(),
       };
     }
     case 'sqlite': {
