@@ -1,13 +1,12 @@
-import type { EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from '../events/logger.ts';
 import type { Candidate } from '../routing/candidate.ts';
 import type { AttemptFailure } from '../routing/send-upstream.ts';
-import { type ParsedEvent, readEvent } from './read-event.ts';
-import { sseEventsOf } from './sse.ts';
+import type { ParsedEvent } from './read-event.ts';
+import { SseEventReader } from './sse-event-reader.ts';
 
 /** A stream that produced content in time: ready to commit. */
 export interface FirstContent {
-  reader: ReadableStreamDefaultReader<EventSourceMessage>;
+  reader: SseEventReader;
   /** Events read before commit (role chunks and the first content), in order. */
   buffered: ParsedEvent[];
   /** When the first content arrived (epoch ms). */
@@ -47,18 +46,18 @@ export async function awaitFirstContent(
       },
     };
   }
-  const reader = sseEventsOf(response.body).getReader();
+  const reader = new SseEventReader(response.body);
   const buffered: ParsedEvent[] = [];
   const deadline = input.now() + input.timeoutMs;
   const fail = async (failure: AttemptFailure) => {
-    await reader.cancel().catch(() => {});
+    await reader.cancel();
     return {
       ok: false as const,
       failure: { status: response.status, headers: response.headers, ...failure },
     };
   };
   for (;;) {
-    const read = await readEvent(reader, Math.max(1, deadline - input.now()));
+    const read = await reader.read(Math.max(1, deadline - input.now()));
     switch (read.type) {
       case 'event':
         buffered.push(read.event);

@@ -25,30 +25,8 @@ export type StreamRead =
   /** The body failed mid-way (connection reset). */
   | { type: 'broken'; cause: unknown };
 
-/** Reads the next event, giving up after `timeoutMs` of silence. */
-export async function readEvent(
-  reader: ReadableStreamDefaultReader<EventSourceMessage>,
-  timeoutMs: number,
-): Promise<StreamRead> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<StreamRead>((resolve) => {
-    timer = setTimeout(() => resolve({ type: 'timeout' }), timeoutMs);
-  });
-  try {
-    const read = reader.read().then(
-      (result): StreamRead => {
-        if (result.done) return { type: 'end' };
-        return interpret(result.value);
-      },
-      (cause: unknown): StreamRead => ({ type: 'broken', cause }),
-    );
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function interpret(message: EventSourceMessage): StreamRead {
+/** Turns one SSE message into what the relay acts on. */
+export function interpret(message: EventSourceMessage): StreamRead {
   const data = message.data;
   if (data.trim() === '[DONE]') return { type: 'done' };
   let json: unknown;

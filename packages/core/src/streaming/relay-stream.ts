@@ -1,9 +1,8 @@
-import type { EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from '../events/logger.ts';
 import type { TokenUsage } from '../events/request-record.ts';
-import type { ParsedEvent } from './read-event.ts';
-import { readEvent } from './read-event.ts';
-import { doneEvent, encodeSseData } from './sse.ts';
+import type { ParsedEvent, StreamRead } from './read-event.ts';
+import { doneEvent, encodeSseData, joinChunks } from './sse.ts';
+import type { SseEventReader } from './sse-event-reader.ts';
 
 /** How one upstream stream ended, reported to whoever owns its reservation. */
 export interface SourceEnd {
@@ -15,7 +14,7 @@ export interface SourceEnd {
 
 /** One upstream stream feeding the client: the first entry's, or a continuation's. */
 export interface StreamSource {
-  reader: ReadableStreamDefaultReader<EventSourceMessage>;
+  reader: SseEventReader;
   /** Events already read (before commit), to send first. */
   buffered: ParsedEvent[];
   /** Aborts the upstream request so its socket closes. */
@@ -194,48 +193,39 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       controllerRef = controller;
     },
     async pull(controller) {
+      // Events that are already here go out together in one write; nothing waits to be
+      // collected. A pull that returns without enqueueing is never called again, so after a
+      // failure that switched to a continuation the loop goes on to send the continuation.
+      const parts: Uint8Array[] = [];
+      const flush = () => {
+        if (parts.length === 0) return;
+        controller.enqueue(joinChunks(parts));
+        parts.length = 0;
+      };
       for (;;) {
         if (ended) return;
         const next = queue.shift();
         if (next) {
           const bytes = render(next);
-          if (bytes) {
-            controller.enqueue(bytes);
-            return;
-          }
+          if (bytes) parts.push(bytes);
           continue;
         }
-        const read = await readEvent(source.reader, finished ? options.finishGraceMs : options.idleTimeoutMs);
+        const ready = source.reader.take();
+        if (!ready && parts.length > 0) return flush();
+        const read =
+          ready ?? (await source.reader.read(finished ? options.finishGraceMs : options.idleTimeoutMs));
         if (ended) return;
-        // A failure either ends the stream or switches to a continuation: the loop goes on to send
-        // the continuation's first event, since a pull that returns without enqueueing is never called again.
-        switch (read.type) {
-          case 'event':
-            queue.push(read.event);
-            break;
-          case 'invalid':
-            options.logger.warn('dropped a non-JSON stream event', { data: read.data.slice(0, 200) });
-            break;
-          case 'done':
-            if (finished) return complete(controller);
-            await fail(controller, 'the stream sent [DONE] without a finish_reason');
-            break;
-          case 'end':
-            if (finished) return complete(controller);
-            await fail(controller, 'the stream was cut before a finish_reason');
-            break;
-          case 'timeout':
-            if (finished) return complete(controller);
-            await fail(controller, `the stream stalled for ${options.idleTimeoutMs} ms`);
-            break;
-          case 'broken':
-            if (finished) return complete(controller);
-            await fail(controller, 'the connection broke mid-stream');
-            break;
-          case 'error':
-            await fail(controller, `in-band error: ${describeError(read.error)}`);
-            break;
+        if (read.type === 'event') {
+          queue.push(read.event);
+          continue;
         }
+        if (read.type === 'invalid') {
+          options.logger.warn('dropped a non-JSON stream event', { data: read.data.slice(0, 200) });
+          continue;
+        }
+        flush();
+        if (read.type !== 'error' && finished) return complete(controller);
+        await fail(controller, failureReason(read, options.idleTimeoutMs));
       }
     },
     cancel() {
@@ -246,6 +236,25 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       end({ outcome: 'cancelled' });
     },
   });
+}
+
+/** Why a stream that had not finished stopped. */
+function failureReason(
+  read: Exclude<StreamRead, { type: 'event' | 'invalid' }>,
+  idleTimeoutMs: number,
+): string {
+  switch (read.type) {
+    case 'done':
+      return 'the stream sent [DONE] without a finish_reason';
+    case 'end':
+      return 'the stream was cut before a finish_reason';
+    case 'timeout':
+      return `the stream stalled for ${idleTimeoutMs} ms`;
+    case 'broken':
+      return 'the connection broke mid-stream';
+    case 'error':
+      return `in-band error: ${describeError(read.error)}`;
+  }
 }
 
 function abortReason(reason: unknown): unknown {
@@ -263,16 +272,10 @@ function abortReason(reason: unknown): unknown {
 function release(source: StreamSource, graceMs: number): void {
   const timer = setTimeout(() => source.abort(), graceMs);
   (timer as { unref?: () => void }).unref?.();
-  source.reader.read().then(
-    (read) => {
-      clearTimeout(timer);
-      if (!read.done) source.abort();
-    },
-    () => {
-      clearTimeout(timer);
-      source.abort();
-    },
-  );
+  source.reader.read(graceMs).then((read) => {
+    clearTimeout(timer);
+    if (read.type !== 'end') source.abort();
+  });
 }
 
 function describeError(error: unknown): string {

@@ -1,14 +1,4 @@
-import type { EventSourceMessage } from 'eventsource-parser';
-import { EventSourceParserStream } from 'eventsource-parser/stream';
-
 const encoder = new TextEncoder();
-
-/** Parses an upstream body into SSE events (comments, keep-alives, CRLF and partial lines handled). */
-export function sseEventsOf(body: ReadableStream<Uint8Array>): ReadableStream<EventSourceMessage> {
-  return body
-    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
-    .pipeThrough(new EventSourceParserStream());
-}
 
 /** Encodes one `data:` event. */
 export function encodeSseData(data: string): Uint8Array {
@@ -17,3 +7,17 @@ export function encodeSseData(data: string): Uint8Array {
 
 /** The `data: [DONE]` terminator, sent only after a complete answer. */
 export const doneEvent: Uint8Array = encoder.encode('data: [DONE]\n\n');
+
+/** Joins encoded events into one chunk (one write to the client). */
+export function joinChunks(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined;
+}
