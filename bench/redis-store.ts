@@ -17,9 +17,8 @@
  * measures those three operations alone, in this process, for each store: what the store
  * itself costs, apart from the proxy.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ import { createSqliteStore } from '../packages/core/src/stores/sqlite-store.ts';
 import { createRedisClient, waitUntilReady } from '../packages/redis/src/create-redis-client.ts';
 import { createRedisStore } from '../packages/redis/src/redis-store.ts';
 import { startRedisServer } from '../packages/redis/test/start-redis-server.ts';
+import { baseEnvironment, freePort, type StartedProcess, startProcess, waitFor } from './bench-processes.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,63 +51,16 @@ const rounds = Math.max(1, Number(options.rounds));
 
 const children: ChildProcess[] = [];
 
-function start(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, args, {
-    env: { ...baseEnvironment(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return { child, output: () => output };
-}
-
-function baseEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+function start(args: string[], env: Record<string, string>): StartedProcess {
+  const started = startProcess(args.at(-1) ?? 'process', args, { ...baseEnvironment(), ...env });
+  children.push(started.child);
+  return started;
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((left, right) => left - right);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(url: string, server: { child: ChildProcess; output: () => string }): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null)
-      throw new Error(`exited (${server.child.exitCode}):\n${server.output()}`);
-    const ok = await fetch(url).then(
-      (response) => response.arrayBuffer().then(() => response.ok),
-      () => false,
-    );
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer within 30 s:\n${server.output()}`);
 }
 
 async function startMock(): Promise<string> {
@@ -159,7 +112,7 @@ async function start429chain(
     ...(store === 'redis' ? { REDIS_URL: redisUrl } : {}),
   });
   const origin = `http://127.0.0.1:${port}`;
-  await waitFor(`${origin}/health`, server);
+  await waitFor('server', `${origin}/health`, server);
   const ready = (await (await fetch(`${origin}/ready`)).json()) as { store: string };
   if (ready.store !== store) throw new Error(`the ${store} server reports store "${ready.store}"`);
   return origin;

@@ -29,12 +29,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type RedisServerProcess, startRedisServer } from '../packages/redis/test/start-redis-server.ts';
+import { baseEnvironment, freePort, sleep, startProcess, waitFor } from './bench-processes.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,55 +77,6 @@ interface Server {
 }
 
 const servers: Server[] = [];
-
-function startProcess(name: string, args: string[], env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
-  };
-  // Always drain the pipes: a full pipe would block the server on its next write.
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  if (child.pid === undefined) throw new Error(`${name} did not start`);
-  return { child, pid: child.pid, output: () => output };
-}
-
-function baseEnvironment(): Record<string, string> {
-  // No provider keys, no CHAIN429_* settings from the shell: only what a process needs to run.
-  const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(name: string, url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output()}`);
-    const ok = await fetch(url).then(
-      (response) => response.arrayBuffer().then(() => response.ok),
-      () => false,
-    );
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${name} did not answer ${url} within 30 s:\n${output()}`);
-}
 
 async function startMock(directory: string): Promise<Server> {
   const started = startProcess(
@@ -200,7 +151,7 @@ async function start429chain(directory: string, mock: Server, redisUrl?: string)
     directory,
   );
   const origin = `http://127.0.0.1:${port}`;
-  await waitFor(name, `${origin}/health`, started.child, started.output);
+  await waitFor(name, `${origin}/health`, started);
   const server = { name, ...started, origin };
   servers.push(server);
   return server;
@@ -218,7 +169,7 @@ async function startPortkey(directory: string): Promise<Server> {
     directory,
   );
   const origin = `http://127.0.0.1:${port}`;
-  await waitFor('portkey', `${origin}/`, started.child, started.output);
+  await waitFor('portkey', `${origin}/`, started);
   const server = { name: 'portkey', ...started, origin };
   servers.push(server);
   return server;
@@ -603,8 +554,6 @@ function verdicts(cells: Cell[], idle: Map<string, number>): string[] {
 }
 
 // ---------------------------------------------------------------- main
-
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 let redis: RedisServerProcess | undefined;
 
