@@ -1,5 +1,5 @@
 /**
- * Rate-limit store benchmark: the real server with the memory store, the default SQLite
+ * Rate-limit store benchmark: the real server with the memory store (the default, snapshotted), the transactional SQLite
  * store and the Redis store, side by side, against the zero-latency loopback mock.
  *
  *   node bench/redis-store.ts                      (concurrency 16 and 64, 3 rounds of 6 s per cell)
