@@ -178,29 +178,6 @@ export class ProviderHTTPError extends ChainError {
   }
 }
 
-/** Which timeout fired. */
-export type TimeoutPhase = 'headers' | 'first-token' | 'idle' | 'queue';
-
-/** An upstream did not answer in time. */
-export class UpstreamTimeoutError extends ChainError {
-  override name = 'UpstreamTimeoutError';
-  readonly phase: TimeoutPhase;
-  constructor(phase: TimeoutPhase, timeoutMs: number) {
-    const what = {
-      headers: 'no response headers',
-      'first-token': 'no first token',
-      idle: 'the stream went silent',
-      queue: 'no capacity freed up',
-    }[phase];
-    super(`Timed out: ${what} within ${timeoutMs} ms.`, {
-      code: phase === 'queue' ? 'queue_timeout' : `${phase.replace('-', '_')}_timeout`,
-      status: phase === 'queue' ? 429 : 504,
-      type: phase === 'queue' ? 'rate_limit_error' : 'api_error',
-    });
-    this.phase = phase;
-  }
-}
-
 /** A stream failed after the answer had started reaching the client. */
 export class StreamInterruptedError extends ChainError {
   override name = 'StreamInterruptedError';

@@ -33,10 +33,8 @@ export {
   RouteNotFoundError,
   StoreUnavailableError,
   StreamInterruptedError,
-  type TimeoutPhase,
   toOpenAIError,
   UnknownChainError,
-  UpstreamTimeoutError,
 } from './errors.ts';
 export type {
   ChainEventListener,

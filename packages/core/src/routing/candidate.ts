@@ -46,8 +46,3 @@ export function candidatesOf(chain: ResolvedChain, rotation: (entry: string) => 
   });
   return candidates;
 }
-
-/** `provider/model` as shown in trails and headers. */
-export function candidateLabel(candidate: Candidate): string {
-  return `${candidate.entry.provider.id}/${candidate.entry.model}`;
-}

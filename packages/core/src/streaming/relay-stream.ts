@@ -1,3 +1,4 @@
+import { StreamInterruptedError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import type { TokenUsage } from '../events/request-record.ts';
 import type { ParsedEvent, StreamRead } from './read-event.ts';
@@ -166,15 +167,12 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
         return;
       }
     }
-    const error = {
-      error: {
-        message: `The answer was interrupted: ${originalFailure}. The text so far is incomplete.`,
-        type: 'api_error',
-        code: 'stream_interrupted',
-        param: null,
-      },
-    };
-    controller.enqueue(encodeSseData((options.redact ?? ((text: string) => text))(JSON.stringify(error))));
+    const error = new StreamInterruptedError(
+      `The answer was interrupted: ${originalFailure}. The text so far is incomplete.`,
+    );
+    controller.enqueue(
+      encodeSseData((options.redact ?? ((text: string) => text))(JSON.stringify(error.toJSON()))),
+    );
     controller.close();
     end({ outcome: 'interrupted', error: originalFailure });
   };
