@@ -4,6 +4,7 @@ import type { Lease, SkipReason } from '../rate-limit/rate-limit-tracker.ts';
 import { awaitFirstContent, classifyInBand } from '../streaming/await-first-content.ts';
 import { readUsage } from '../streaming/chunk-info.ts';
 import type { SourceEnd, StreamSource } from '../streaming/relay-stream.ts';
+import { abortWith } from './abort-with.ts';
 import type { Candidate } from './candidate.ts';
 import type { EngineContext } from './engine-context.ts';
 import { readBodyText } from './read-body.ts';
@@ -79,8 +80,39 @@ export async function attemptCandidate(
   input.onReserved?.();
   const attempt = trail.start(candidate, { continuation: input.continuation });
   const controller = new AbortController();
-  const signal = AbortSignal.any([input.clientSignal, controller.signal, context.shutdown]);
+  const unlink = abortWith(controller, [input.clientSignal, context.shutdown]);
+  const signal = controller.signal;
   const abort = () => controller.abort();
+  const result = await attemptUpstream(context, input, { lease, attempt, signal, abort, unlink }).catch(
+    (error: unknown) => {
+      unlink();
+      throw error;
+    },
+  );
+  // A committed stream keeps its signal linked until its source ends (`finish` unlinks).
+  if (result.type !== 'committed') unlink();
+  return result;
+}
+
+/** What {@link attemptUpstream} works with once the candidate is reserved. */
+interface ReservedAttempt {
+  lease: Lease;
+  attempt: OpenAttempt;
+  /** Aborts when the client leaves, the chain closes, or {@link abort} is called. */
+  signal: AbortSignal;
+  abort: () => void;
+  /** Detaches the signal from the client's and the chain's; called when a committed stream ends. */
+  unlink: () => void;
+}
+
+async function attemptUpstream(
+  context: EngineContext,
+  input: AttemptInput,
+  reserved: ReservedAttempt,
+): Promise<CandidateResult> {
+  const { candidate, trail } = input;
+  const { tracker } = context;
+  const { lease, attempt, signal, abort } = reserved;
 
   const cancelled = async (error: unknown): Promise<never> => {
     abort();
@@ -149,6 +181,7 @@ export async function attemptCandidate(
       finish: (end) => {
         if (finished) return;
         finished = true;
+        reserved.unlink();
         const settle = settleStream(context, { lease, attempt, trail, end, response, ttftMs });
         context.running.add(settle);
         settle.finally(() => context.running.delete(settle));
