@@ -327,6 +327,20 @@ describe('providers API', () => {
     expect(response.body.error).toMatchObject({ code: 'provider_exists', param: 'id' });
   });
 
+  it('refuses a masked key as the key of a new provider: 400 naming the field', async () => {
+    const { server, spare } = await startAdminServer();
+
+    const response = await server.admin<ErrorBody>('/api/providers', {
+      method: 'POST',
+      json: { id: 'copied', type: 'generic', baseUrl: spare.url, apiKey: '…a1b2' },
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'masked_key', param: 'apiKey' });
+    const listed = await server.admin<{ data: Array<{ id: string }> }>('/api/providers');
+    expect(listed.body.data.map((provider) => provider.id)).not.toContain('copied');
+  });
+
   it('reports validation problems with paths relative to the provider', async () => {
     const { server } = await startAdminServer();
 

@@ -46,6 +46,12 @@ export function addProvider(provider: Fields): ConfigEdit {
     if (indexIn(document, 'providers', 'id', id) !== -1) {
       throw httpError(409, 'provider_exists', `A provider with id "${id}" already exists.`, { param: 'id' });
     }
+    const keys = [provider.apiKey, ...(Array.isArray(provider.apiKeys) ? provider.apiKeys : [])];
+    if (keys.some(isMasked)) {
+      throw httpError(400, 'masked_key', 'A key shown masked (…abcd) is not a key: paste the whole key.', {
+        param: isMasked(provider.apiKey) ? 'apiKey' : 'apiKeys',
+      });
+    }
     ensureList(document, 'providers');
     document.addIn(['providers'], document.createNode(provider));
   };
