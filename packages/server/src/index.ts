@@ -4,6 +4,7 @@
  */
 export { ConfigFile, type ConfigFileOptions, type ConfigFormat } from './config/config-file.ts';
 export { configFromEnvironment } from './config/environment-config.ts';
+export { maskSecret } from './config/mask-secret.ts';
 export { demoConfig } from './demo/demo-providers.ts';
 export { describeStartup } from './describe-startup.ts';
 export { type AppContext, createApp, type ServerMode } from './http/create-app.ts';

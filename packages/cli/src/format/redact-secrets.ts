@@ -1,3 +1,5 @@
+import { maskSecret } from '@429chain/server';
+
 /**
  * Replaces every occurrence of a secret in a text with a mask showing at most its last
  * four characters (`…a1b2`). Secrets shorter than 8 characters are left alone: they would
@@ -7,8 +9,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   let result = text;
   for (const secret of secrets) {
     if (secret.length < 8 || !result.includes(secret)) continue;
-    const mask = secret.length >= 12 ? `…${secret.slice(-4)}` : '…';
-    result = result.split(secret).join(mask);
+    result = result.split(secret).join(maskSecret(secret));
   }
   return result;
 }
