@@ -70,7 +70,8 @@ export async function attemptCandidate(
   context: EngineContext,
   input: AttemptInput,
 ): Promise<CandidateResult> {
-  const { candidate, trail, tracker } = { ...input, tracker: context.tracker };
+  const { candidate, trail } = input;
+  const { tracker } = context;
   const acquired = await tracker.acquire(candidate, input.estimatedTokens);
   if (!acquired.ok) {
     trail.skip(candidate, acquired.skip.reason, acquired.skip.state);
