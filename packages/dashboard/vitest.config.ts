@@ -16,7 +16,7 @@ export default defineProject({
   test: {
     name: 'dashboard',
     environment: 'node',
-    include: ['e2e/**/*.test.ts'],
+    include: ['e2e/**/*.test.ts', 'src/**/*.test.ts'],
     globalSetup: ['e2e/build-dashboard.ts'],
     testTimeout: 30_000,
     // A busy machine (the whole suite runs in parallel) can take more than the default second.
