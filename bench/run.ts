@@ -136,7 +136,7 @@ async function start429chain(directory: string, mock: Server, redisUrl?: string)
     from === 'dist'
       ? [join(root, 'packages/server/dist/main.js')]
       : ['--conditions=@429chain/source', join(root, 'packages/server/src/main.ts')];
-  const profile = options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${options['cpu-prof']}`] : [];
+  const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options['cpu-prof']}`] : [];
   const started = startProcess(
     name,
     [...profile, ...entry],

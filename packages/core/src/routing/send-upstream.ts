@@ -195,11 +195,17 @@ function fetchWithTimeout(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<Response> {
-  const timeout = new AbortController();
+  // The request's own signal follows the attempt's and the timeout. A plain listener does
+  // what `AbortSignal.any` would, for a fraction of its cost per request.
+  const request = new AbortController();
+  const follow = () => request.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
   return new Promise<Response>((resolve, reject) => {
     const timer = setTimeout(() => {
-      timeout.abort(new HeadersTimeout(`no response headers within ${timeoutMs} ms`));
-      reject(timeout.signal.reason);
+      signal.removeEventListener('abort', follow);
+      request.abort(new HeadersTimeout(`no response headers within ${timeoutMs} ms`));
+      reject(request.signal.reason);
     }, timeoutMs);
     const settle = (error: unknown, response?: Response) => {
       clearTimeout(timer);
@@ -207,10 +213,7 @@ function fetchWithTimeout(
       else reject(error);
     };
     try {
-      fetch(url, { ...init, signal: AbortSignal.any([signal, timeout.signal]) }).then(
-        (response) => settle(undefined, response),
-        settle,
-      );
+      fetch(url, { ...init, signal: request.signal }).then((response) => settle(undefined, response), settle);
     } catch (error) {
       settle(error);
     }
