@@ -18,8 +18,33 @@ function labelText(labels: Labels, extra?: Labels): string {
 const byName = ([left]: [string, string], [right]: [string, string]) =>
   left < right ? -1 : left > right ? 1 : 0;
 
-function keyOf(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(byName));
+/**
+ * Series by label set. An update looks its labels up by a key in the order they were given
+ * (one string, no sorting); only a label set not seen in that order yet is put in canonical
+ * (sorted) order, so `{a, b}` and `{b, a}` still share one series.
+ */
+class SeriesMap<Series> {
+  readonly #byGivenOrder = new Map<string, Series>();
+  readonly #byCanonicalKey = new Map<string, Series>();
+
+  get(labels: Labels, create: () => Series): Series {
+    let given = '';
+    for (const name in labels) given += `${name}\u0000${labels[name]}\u0001`;
+    let series = this.#byGivenOrder.get(given);
+    if (series) return series;
+    const canonical = JSON.stringify(Object.entries(labels).sort(byName));
+    series = this.#byCanonicalKey.get(canonical);
+    if (!series) {
+      series = create();
+      this.#byCanonicalKey.set(canonical, series);
+    }
+    this.#byGivenOrder.set(given, series);
+    return series;
+  }
+
+  values(): IterableIterator<Series> {
+    return this.#byCanonicalKey.values();
+  }
 }
 
 interface Metric {
@@ -28,7 +53,7 @@ interface Metric {
 
 /** A monotonically increasing count per label set. */
 export class Counter implements Metric {
-  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #values = new SeriesMap<{ labels: Labels; value: number }>();
   readonly #name: string;
   readonly #help: string;
 
@@ -38,10 +63,7 @@ export class Counter implements Metric {
   }
 
   inc(labels: Labels = {}, amount = 1): void {
-    const key = keyOf(labels);
-    const found = this.#values.get(key);
-    if (found) found.value += amount;
-    else this.#values.set(key, { labels, value: amount });
+    this.#values.get(labels, () => ({ labels: { ...labels }, value: 0 })).value += amount;
   }
 
   render(): string {
@@ -54,7 +76,7 @@ export class Counter implements Metric {
 
 /** Observations counted into cumulative buckets, with their sum and count. */
 export class Histogram implements Metric {
-  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #series = new SeriesMap<{ labels: Labels; counts: number[]; sum: number; count: number }>();
   readonly #name: string;
   readonly #help: string;
   readonly #buckets: number[];
@@ -66,15 +88,16 @@ export class Histogram implements Metric {
   }
 
   observe(labels: Labels, value: number): void {
-    const key = keyOf(labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, series);
+    const series = this.#series.get(labels, () => ({
+      labels: { ...labels },
+      counts: this.#buckets.map(() => 0),
+      sum: 0,
+      count: 0,
+    }));
+    const buckets = this.#buckets;
+    for (let index = 0; index < buckets.length; index++) {
+      if (value <= buckets[index]!) series.counts[index]! += 1;
     }
-    this.#buckets.forEach((bound, index) => {
-      if (value <= bound) series.counts[index]! += 1;
-    });
     series.sum += value;
     series.count += 1;
   }
