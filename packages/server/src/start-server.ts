@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -77,6 +78,18 @@ export const configCandidates: readonly string[] = [
   'config.yaml',
   'config/config.yaml',
 ];
+
+/**
+ * A response whose headers leave with its first body chunk. `@hono/node-server` flushes a
+ * streamed answer's headers on their own, but 429chain answers a stream only once its first
+ * event is in hand, so the separate write only costs a syscall (on loopback, about as much
+ * as the rest of the response). Nothing here holds headers back waiting for a body.
+ */
+class HeadersWithFirstChunk<
+  Incoming extends IncomingMessage = IncomingMessage,
+> extends ServerResponse<Incoming> {
+  override flushHeaders(): void {}
+}
 
 /** Starts the proxy: config, database, engine, HTTP. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
@@ -175,7 +188,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
   const app = createApp(context);
 
-  const server = serve({ fetch: app.fetch, port, hostname: host });
+  const server = serve({
+    fetch: app.fetch,
+    port,
+    hostname: host,
+    serverOptions: { ServerResponse: HeadersWithFirstChunk },
+  });
   await new Promise<void>((resolveListening, reject) => {
     server.once('listening', () => resolveListening());
     server.once('error', reject);

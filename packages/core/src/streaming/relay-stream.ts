@@ -208,8 +208,13 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
           if (bytes) parts.push(bytes);
           continue;
         }
-        const ready = source.reader.take();
-        if (!ready && parts.length > 0) return flush();
+        let ready = source.reader.take();
+        if (!ready && parts.length > 0) {
+          // What the body already holds goes out in the same write; nothing waits for more.
+          ready = await source.reader.poll();
+          if (ended) return;
+          if (!ready) return flush();
+        }
         const read =
           ready ?? (await source.reader.read(finished ? options.finishGraceMs : options.idleTimeoutMs));
         if (ended) return;
