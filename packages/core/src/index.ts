@@ -99,6 +99,7 @@ export type {
   SettleInput,
   StoreSnapshot,
 } from './rate-limit/rate-limit-store.ts';
+export { withBufferedBody } from './routing/buffered-body.ts';
 export type {
   BlockStatus,
   BucketStatus,

@@ -1,3 +1,5 @@
+import { bufferedBodyOf } from './buffered-body.ts';
+
 /** Options of {@link readBodyText}. */
 export interface ReadBodyOptions {
   /** Stop reading after this many bytes. @default 1048576 */
@@ -13,8 +15,14 @@ export async function readBodyText(
   response: Response,
   options: ReadBodyOptions,
 ): Promise<string | undefined> {
-  if (!response.body) return '';
   const maxBytes = options.maxBytes ?? 1_048_576;
+  const buffered = bufferedBodyOf(response);
+  if (buffered) {
+    return new TextDecoder().decode(
+      buffered.byteLength > maxBytes ? buffered.subarray(0, maxBytes) : buffered,
+    );
+  }
+  if (!response.body) return '';
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { withBufferedBody } from '@429chain/core';
 
 /** Options of {@link createUpstreamFetch}. */
 export interface UpstreamFetchOptions {
@@ -20,7 +21,8 @@ export interface UpstreamFetchOptions {
  * network failures reject with a `TypeError` whose `cause` carries the code, an aborted
  * signal rejects with its reason and destroys the socket (also while an event stream is
  * being read), event streams arrive as a streamed body, and other bodies are read whole
- * (up to `maxBodyBytes`) before the promise resolves.
+ * (up to `maxBodyBytes`) before the promise resolves, and handed to the engine as they are
+ * (`withBufferedBody`).
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof globalThis.fetch {
   const agentOptions = {
@@ -102,7 +104,8 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
           detach();
           const bytes = Buffer.concat(parts);
           const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
-          resolve(new Response(nullBody ? null : bytes, { status, headers: responseHeaders }));
+          const response = new Response(nullBody ? null : bytes, { status, headers: responseHeaders });
+          resolve(nullBody ? response : withBufferedBody(response, bytes));
         });
       });
       outgoing.end(body);
