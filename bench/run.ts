@@ -1,16 +1,18 @@
 /**
  * Proxy benchmark: 429chain vs a direct call vs the Portkey gateway, side by side in one run.
  *
- *   pnpm bench                              (everything, ~4–5 minutes)
+ *   pnpm bench                              (builds the server, then everything, ~4–5 minutes)
  *   pnpm bench -- --duration 3000 --modes json --concurrency 1,16 --targets direct,429chain
- *   pnpm bench -- --from dist               (run 429chain from packages/server/dist, built by `pnpm build`)
+ *   pnpm bench -- --from source             (run 429chain from its TypeScript sources instead of the
+ *                                            built dist/main.js that users run; Node's type stripper
+ *                                            then adds ~30 MB of RSS)
  *   pnpm bench -- --cpu-prof /tmp/prof      (run 429chain under `node --cpu-prof`, profiles written there on exit)
  *   pnpm bench -- --out results.md          (also write the tables to a file)
  *   pnpm bench -- --settings '{"store":{"type":"memory"}}'   (extra `settings` for 429chain's config)
  *
  * Processes (each its own event loop; all share this machine's cores):
  * - the mock upstream (bench/mock-upstream.ts): answers /v1/chat/completions at once, JSON or SSE;
- * - 429chain: the real server (packages/server/src/main.ts from source, or dist/main.js), configured
+ * - 429chain: the real server (packages/server/dist/main.js as built, or src/main.ts with --from source), configured
  *   from a file with a chain `bench` of two entries whose first answers, and a chain `bench-failover`
  *   whose first entry's provider is out of quota (429, `retry-after: 86400`, learned before timing),
  *   so every request skips it and fails over to the second;
@@ -27,7 +29,7 @@
  * (counted by the mock). Idle RSS is read once each server is up, before any request.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,7 +55,7 @@ const { values: options } = parseArgs({
       type: 'string',
       default: 'direct,429chain,429chain-redis,429chain-failover,portkey,portkey-failover',
     },
-    from: { type: 'string', default: 'source' },
+    from: { type: 'string', default: 'dist' },
     'cpu-prof': { type: 'string' },
     settings: { type: 'string' },
     out: { type: 'string' },
@@ -63,7 +65,7 @@ const durationMs = Number(options.duration);
 const warmupMs = Number(options.warmup);
 const concurrencies = options.concurrency.split(',').map(Number);
 const modes = options.modes.split(',') as Array<'json' | 'stream'>;
-const from = options.from === 'dist' ? 'dist' : 'source';
+const from = options.from === 'source' ? 'source' : 'dist';
 
 // ---------------------------------------------------------------- processes
 
@@ -559,6 +561,9 @@ let redis: RedisServerProcess | undefined;
 
 async function main(): Promise<void> {
   const targetIds = options.targets.split(',');
+  if (from === 'dist' && !existsSync(join(root, 'packages/server/dist/main.js'))) {
+    throw new Error('packages/server/dist/main.js is missing: run `pnpm build` first (or pass --from source).');
+  }
   const directory = await mkdtemp(join(tmpdir(), '429chain-bench-'));
   const startedAt = new Date();
   try {
