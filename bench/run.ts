@@ -53,7 +53,7 @@ const { values: options } = parseArgs({
     modes: { type: 'string', default: 'json,stream' },
     targets: {
       type: 'string',
-      default: 'direct,429chain,429chain-redis,429chain-failover,portkey,portkey-failover',
+      default: 'direct,node-proxy,429chain,429chain-redis,429chain-failover,portkey,portkey-failover',
     },
     from: { type: 'string', default: 'dist' },
     'cpu-prof': { type: 'string' },
@@ -81,12 +81,21 @@ interface Server {
 const servers: Server[] = [];
 
 async function startMock(directory: string): Promise<Server> {
-  const started = startProcess(
-    'mock upstream',
-    [join(benchDirectory, 'mock-upstream.ts'), '0'],
-    baseEnvironment(),
+  return startPrintingPort('mock upstream', [join(benchDirectory, 'mock-upstream.ts'), '0'], directory);
+}
+
+/** The floor: a bare node:http forwarding proxy in front of the mock (bench/node-proxy.ts). */
+async function startNodeProxy(directory: string, mock: Server): Promise<Server> {
+  return startPrintingPort(
+    'node:http proxy',
+    [join(benchDirectory, 'node-proxy.ts'), mock.origin, '0'],
     directory,
   );
+}
+
+/** Starts a bench process that prints `{"port":N}` once it listens. */
+async function startPrintingPort(name: string, args: string[], directory: string): Promise<Server> {
+  const started = startProcess(name, args, baseEnvironment(), directory);
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     started.child.stdout!.on('data', (chunk: Buffer) => {
@@ -94,11 +103,9 @@ async function startMock(directory: string): Promise<Server> {
       const line = text.split('\n')[0];
       if (text.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
     });
-    started.child.once('exit', (code) =>
-      reject(new Error(`mock upstream exited (${code}): ${started.output()}`)),
-    );
+    started.child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${started.output()}`)));
   });
-  const server = { name: 'mock upstream', ...started, origin: `http://127.0.0.1:${port}` };
+  const server = { name, ...started, origin: `http://127.0.0.1:${port}` };
   servers.push(server);
   return server;
 }
@@ -138,7 +145,9 @@ async function start429chain(directory: string, mock: Server, redisUrl?: string)
     from === 'dist'
       ? [join(root, 'packages/server/dist/main.js')]
       : ['--conditions=@429chain/source', join(root, 'packages/server/src/main.ts')];
-  const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options['cpu-prof']}`] : [];
+  const profile = options['cpu-prof']
+    ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options['cpu-prof']}`]
+    : [];
   const started = startProcess(
     name,
     [...profile, ...entry],
@@ -275,6 +284,7 @@ function buildTargets(
   chain?: Server,
   portkey?: Server,
   chainRedis?: Server,
+  nodeProxy?: Server,
 ): Target[] {
   const targets: Target[] = [];
   for (const id of ids) {
@@ -283,6 +293,15 @@ function buildTargets(
         id,
         label: 'direct (mock upstream)',
         server: mock,
+        headers: {},
+        model: 'bench-model',
+        check: commonChecks,
+      });
+    } else if (id === 'node-proxy') {
+      targets.push({
+        id,
+        label: 'node:http proxy (floor)',
+        server: nodeProxy!,
         headers: {},
         model: 'bench-model',
         check: commonChecks,
@@ -562,7 +581,9 @@ let redis: RedisServerProcess | undefined;
 async function main(): Promise<void> {
   const targetIds = options.targets.split(',');
   if (from === 'dist' && !existsSync(join(root, 'packages/server/dist/main.js'))) {
-    throw new Error('packages/server/dist/main.js is missing: run `pnpm build` first (or pass --from source).');
+    throw new Error(
+      'packages/server/dist/main.js is missing: run `pnpm build` first (or pass --from source).',
+    );
   }
   const directory = await mkdtemp(join(tmpdir(), '429chain-bench-'));
   const startedAt = new Date();
@@ -570,6 +591,7 @@ async function main(): Promise<void> {
     const mock = await startMock(directory);
     const wantsChain = targetIds.some((id) => id === '429chain' || id === '429chain-failover');
     const wantsPortkey = targetIds.some((id) => id.startsWith('portkey'));
+    const nodeProxy = targetIds.includes('node-proxy') ? await startNodeProxy(directory, mock) : undefined;
     const chain = wantsChain ? await start429chain(directory, mock) : undefined;
     const portkey = wantsPortkey ? await startPortkey(directory) : undefined;
     // The Redis column: the same server with its rate-limit store on a throwaway redis-server.
@@ -581,7 +603,7 @@ async function main(): Promise<void> {
     const idle = new Map<string, number>();
     for (const server of servers) idle.set(server.name, rssMb(server.pid));
 
-    const targets = buildTargets(targetIds, mock, chain, portkey, chainRedis);
+    const targets = buildTargets(targetIds, mock, chain, portkey, chainRedis, nodeProxy);
     for (const target of targets) await checkTarget(target);
     process.stderr.write(
       `checked ${targets.map((target) => target.label).join(', ')}; ${warmupMs} ms warm-up + ${durationMs} ms per cell\n`,
