@@ -3,6 +3,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { withBufferedBody } from '@429chain/core';
 
+/**
+ * The runtime's own `Response`, as it was when this module loaded. `@hono/node-server`
+ * later swaps the global for a lightweight one that builds the real one when its body is
+ * first touched; an event stream's body is always read, so it is built as the real one at once.
+ */
+const NativeResponse = globalThis.Response;
+
 /** Options of {@link createUpstreamFetch}. */
 export interface UpstreamFetchOptions {
   /** Idle keep-alive sockets kept per upstream host. @default 64 */
@@ -78,7 +85,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
           // The body is read later: an abort still has to reach the socket until it ends.
           incoming.once('close', detach);
           resolve(
-            new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, {
+            new NativeResponse(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, {
               status,
               headers: responseHeaders,
             }),
