@@ -6,6 +6,7 @@ import { type ChainEventListener, type ChainEventName, ChainEvents } from './eve
 import { type Logger, silentLogger } from './events/logger.ts';
 import type { RequestLogger } from './events/request-logger.ts';
 import { errorResponse, type HandleOptions, handleRequest } from './http/handle-request.ts';
+import { createRequestId } from './http/request-id.ts';
 import { WaitQueue } from './queue/wait-queue.ts';
 import { createMemoryStore } from './rate-limit/memory-store.ts';
 import type { RateLimitStore } from './rate-limit/rate-limit-store.ts';
@@ -130,7 +131,7 @@ export function createChain(options: CreateChainOptions): Chain {
   }
 
   const handle = async (request: Request, handleOptions?: HandleOptions): Promise<Response> => {
-    if (shutdown.signal.aborted) return errorResponse(new ChainClosedError(), crypto.randomUUID());
+    if (shutdown.signal.aborted) return errorResponse(new ChainClosedError(), createRequestId());
     const work = handleRequest(context, request, handleOptions);
     context.running.add(work);
     try {

@@ -4,11 +4,12 @@ import { RequestTrail } from '../routing/request-trail.ts';
 import { runRequest } from '../routing/run-request.ts';
 import { listModels } from './list-models.ts';
 import { parseJsonBody } from './parse-json-body.ts';
+import { createRequestId } from './request-id.ts';
 import { chatRequestSchema, embeddingsRequestSchema } from './request-schemas.ts';
 
 /** Options of `chain.handle()`. */
 export interface HandleOptions {
-  /** Id for the request log and the `x-429chain-request-id` header. @default a random UUID */
+  /** Id for the request log and the `x-429chain-request-id` header. @default a new time-ordered UUID (version 7) */
   requestId?: string | undefined;
   /** Labels recorded with the request (e.g. the client key's name). */
   metadata?: Record<string, string> | undefined;
@@ -35,7 +36,7 @@ export async function handleRequest(
   request: Request,
   options: HandleOptions = {},
 ): Promise<Response> {
-  const requestId = options.requestId ?? globalThis.crypto.randomUUID();
+  const requestId = options.requestId ?? createRequestId();
   const path = new URL(request.url).pathname.replace(/\/+$/, '');
   const route = routes[path];
   if (!route) return errorResponse(new RouteNotFoundError(request.method, path || '/'), requestId);
