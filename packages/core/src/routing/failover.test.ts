@@ -3,7 +3,7 @@
  * `chain.fetch` against real loopback providers, asserting what the client got and
  * what the upstream saw.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChainConfigInput } from '../config/config-schema.ts';
 import { type Chain, type CreateChainOptions, createChain } from '../create-chain.ts';
 import type { RequestRecord } from '../events/request-record.ts';
@@ -637,7 +637,8 @@ describe('server faults', () => {
   it('opens the circuit after consecutive failures, then lets one probe through and closes it on success', async () => {
     mock.script('flaky', [errorReply(500, { error: { message: 'down' } })]);
     const target = build([{ model: 'flaky' }, { model: 'steady' }], {
-      settings: { circuitFailureThreshold: 2, circuitCooldownMs: 300 },
+      // Long enough that a busy machine cannot let it lapse between the asks below.
+      settings: { circuitFailureThreshold: 2, circuitCooldownMs: 1_000 },
     });
     await ask(target);
     await ask(target);
@@ -646,7 +647,7 @@ describe('server faults', () => {
     await ask(target);
     expect(mock.requestsFor('flaky')).toHaveLength(callsWhenOpen);
 
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
     mock.script('flaky', [completionReply({ model: 'flaky', text: 'back' })]);
     const [probe, concurrent] = await Promise.all([ask(target), ask(target)]);
     const answeredBy = [
@@ -694,7 +695,7 @@ describe('the client goes away', () => {
     const log = records(target);
     const controller = new AbortController();
     const pending = ask(target, {}, { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitFor(() => expect(mock.requestsFor('slow')).toHaveLength(1));
     controller.abort();
     await expect(pending).rejects.toThrow();
     await mock.requestsFor('slow')[0]!.socketClosed;
