@@ -2,8 +2,10 @@ import { StreamInterruptedError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import type { TokenUsage } from '../events/request-record.ts';
 import type { ParsedEvent, StreamRead } from './read-event.ts';
-import { doneEvent, encodeSseData, joinChunks } from './sse.ts';
+import { doneEvent, encodeSseData, sseData } from './sse.ts';
 import type { SseEventReader } from './sse-event-reader.ts';
+
+const encoder = new TextEncoder();
 
 /** How one upstream stream ended, reported to whoever owns its reservation. */
 export interface SourceEnd {
@@ -116,11 +118,11 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  /** Turns an event into the bytes to send, or nothing. */
-  const render = (event: ParsedEvent): Uint8Array | undefined => {
+  /** Turns an event into the text to send, or nothing. */
+  const render = (event: ParsedEvent): string | undefined => {
     const { info, json } = event;
     if (info.usage) sourceUsage = info.usage;
-    if (info.usageOnly) return options.clientWantsUsage ? encodeSseData(event.data) : undefined;
+    if (info.usageOnly) return options.clientWantsUsage ? sseData(event.data) : undefined;
     if (continuation && !continuationStarted) {
       if (!info.hasContent) return undefined;
       continuationStarted = true;
@@ -138,7 +140,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       rewritten = true;
     }
     if (options.normalizeReasoning && moveReasoningToContent(json)) rewritten = true;
-    return encodeSseData(rewritten ? JSON.stringify(json) : event.data);
+    return sseData(rewritten ? JSON.stringify(json) : event.data);
   };
 
   /** Handles a break after commit: continue elsewhere, or end with an in-band error. */
@@ -194,22 +196,23 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       // Events that are already here go out together in one write; nothing waits to be
       // collected. A pull that returns without enqueueing is never called again, so after a
       // failure that switched to a continuation the loop goes on to send the continuation.
-      const parts: Uint8Array[] = [];
+      // Encoded once per write, not once per event.
+      let parts = '';
       const flush = () => {
-        if (parts.length === 0) return;
-        controller.enqueue(joinChunks(parts));
-        parts.length = 0;
+        if (parts === '') return;
+        controller.enqueue(encoder.encode(parts));
+        parts = '';
       };
       for (;;) {
         if (ended) return;
         const next = queue.shift();
         if (next) {
-          const bytes = render(next);
-          if (bytes) parts.push(bytes);
+          const text = render(next);
+          if (text) parts += text;
           continue;
         }
         let ready = source.reader.take();
-        if (!ready && parts.length > 0) {
+        if (!ready && parts !== '') {
           // What the body already holds goes out in the same write; nothing waits for more.
           ready = await source.reader.poll();
           if (ended) return;
