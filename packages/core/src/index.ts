@@ -107,3 +107,4 @@ export type {
   EntryState,
   EntryStatus,
 } from './status/chain-status.ts';
+export { type ChunkRead, type ChunkSource, withChunkSource } from './streaming/chunk-source.ts';

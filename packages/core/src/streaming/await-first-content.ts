@@ -1,6 +1,7 @@
 import type { Logger } from '../events/logger.ts';
 import type { Candidate } from '../routing/candidate.ts';
 import type { AttemptFailure } from '../routing/send-upstream.ts';
+import { chunkSourceOf } from './chunk-source.ts';
 import type { ParsedEvent } from './read-event.ts';
 import { SseEventReader } from './sse-event-reader.ts';
 
@@ -46,7 +47,9 @@ export async function awaitFirstContent(
       },
     };
   }
-  const reader = new SseEventReader(response.body);
+  const reader = new SseEventReader(
+    chunkSourceOf(response as Response & { body: ReadableStream<Uint8Array> }),
+  );
   const buffered: ParsedEvent[] = [];
   const deadline = input.now() + input.timeoutMs;
   const fail = async (failure: AttemptFailure) => {

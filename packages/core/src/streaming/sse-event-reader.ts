@@ -1,7 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { ChunkRead, ChunkSource } from './chunk-source.ts';
 import { interpret, type StreamRead } from './read-event.ts';
-
-type ChunkRead = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
 
 const notReady = Symbol('not ready');
 const notReadyYet = Promise.resolve(notReady);
@@ -16,15 +15,15 @@ const notReadyYet = Promise.resolve(notReady);
  * pending, so the next call picks it up instead of racing it.
  */
 export class SseEventReader {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reader: ChunkSource;
   readonly #decoder = new TextDecoder();
   readonly #parser: EventSourceParser;
   readonly #queue: StreamRead[] = [];
   #pending: Promise<ChunkRead> | undefined;
   #ended = false;
 
-  constructor(body: ReadableStream<Uint8Array>) {
-    this.#reader = body.getReader();
+  constructor(source: ChunkSource) {
+    this.#reader = source;
     this.#parser = createParser({ onEvent: (message) => this.#queue.push(interpret(message)) });
   }
 

@@ -1,12 +1,12 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
-import { withBufferedBody } from '@429chain/core';
+import { withBufferedBody, withChunkSource } from '@429chain/core';
+import { chunkSourceStream, incomingChunkSource } from './incoming-chunk-source.ts';
 
 /**
  * The runtime's own `Response`, as it was when this module loaded. `@hono/node-server`
- * later swaps the global for a lightweight one that builds the real one when its body is
- * first touched; an event stream's body is always read, so it is built as the real one at once.
+ * later swaps the global for a lightweight one that builds the real one when it is first
+ * touched; an event stream's response always is, so it is built as the real one at once.
  */
 const NativeResponse = globalThis.Response;
 
@@ -27,7 +27,8 @@ export interface UpstreamFetchOptions {
  * proxy that is most of what it adds. Semantics match `fetch` where core relies on them:
  * network failures reject with a `TypeError` whose `cause` carries the code, an aborted
  * signal rejects with its reason and destroys the socket (also while an event stream is
- * being read), event streams arrive as a streamed body, and other bodies are read whole
+ * being read), event streams arrive as a streamed body (which the engine reads through
+ * `withChunkSource`, everything that has arrived at once), and other bodies are read whole
  * (up to `maxBodyBytes`) before the promise resolves, and handed to the engine as they are
  * (`withBufferedBody`).
  */
@@ -84,11 +85,12 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
           settled = true;
           // The body is read later: an abort still has to reach the socket until it ends.
           incoming.once('close', detach);
+          const source = incomingChunkSource(incoming);
           resolve(
-            new NativeResponse(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, {
-              status,
-              headers: responseHeaders,
-            }),
+            withChunkSource(
+              new NativeResponse(chunkSourceStream(source), { status, headers: responseHeaders }),
+              source,
+            ),
           );
           return;
         }
