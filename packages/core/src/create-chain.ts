@@ -22,7 +22,11 @@ export interface CreateChainOptions extends ChainConfigInput {
   requestLogger?: RequestLogger | undefined;
   /** Operational messages (store failures, dropped stream events). @default silent */
   logger?: Logger | undefined;
-  /** The fetch used to reach providers. @default globalThis.fetch */
+  /**
+   * The fetch used to reach providers. One that already holds an answer's bytes can mark the
+   * `Response` with `withBufferedBody` or `withChunkSource`, and the engine reads them without a
+   * web stream in between. @default globalThis.fetch
+   */
   fetch?: typeof globalThis.fetch | undefined;
   /** The clock. @default Date.now */
   now?: (() => number) | undefined;
