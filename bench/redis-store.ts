@@ -12,10 +12,10 @@
  * requests in flight over keep-alive connections, warms up, then times). The cells are
  * interleaved, and each round starts with another target, so that drift on the machine
  * hits every store alike; each cell reports the median over the rounds.
- * Every request through 429chain costs the store three operations (acquire, settle, and
- * clearing the entry's failure count), so with Redis three round trips to it. A second table
- * measures those three operations alone, in this process, for each store: what the store
- * itself costs, apart from the proxy.
+ * Every request through 429chain costs the store two operations (acquire, and settle, which
+ * also clears the entry's failure count on a success), so with Redis two round trips to it. A
+ * second table measures those two operations alone, in this process, for each store: what the
+ * store itself costs, apart from the proxy.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -148,8 +148,8 @@ async function load(origin: string, concurrency: number): Promise<LoadResult> {
 
 /**
  * The store alone, in this process: `concurrency` loops each doing what one proxied request
- * asks of the store — acquire (two buckets, three block scopes), settle with an observation,
- * clear the failure count — for `durationMs`. Latency is per request-worth of operations.
+ * asks of the store — acquire (two buckets, three block scopes), settle with an observation
+ * and the failure count to clear — for `durationMs`. Latency is per request-worth of operations.
  */
 async function measureStore(
   store: RateLimitStore,
@@ -186,8 +186,8 @@ async function measureStore(
         },
         { id: tokensId, reserved: 120, used: 100 },
       ],
+      clearFailures: [`${scope}#0`],
     });
-    await store.clearFailures({ scope: `${scope}#0` });
   };
   const latencies: number[] = [];
   const run = async (until: number, keep: boolean) => {
@@ -234,7 +234,7 @@ async function storeTable(directory: string, redisUrl: string): Promise<string> 
     await client.quit();
   }
   return [
-    `The store alone, in one process (no proxy): what one request asks of it — acquire, settle, clear the failure count — ` +
+    `The store alone, in one process (no proxy): what one request asks of it — acquire, then settle (clearing the failure count) — ` +
       `in ${durationMs / 1000} s after ${warmupMs / 1000} s of warm-up.`,
     '',
     "| store | concurrency | requests' worth of operations/s | p50 ms | p99 ms |",

@@ -323,6 +323,10 @@ function operations.settle()
       end
     end
   end
+  for _, scope in ipairs(input.clearFailures or {}) do
+    redis.call('DEL', failureKey(scope))
+    redis.call('SREM', failureIndex, scope)
+  end
   return cjson.encode({ ok = true })
 end
 

@@ -132,6 +132,7 @@ export class RedisStore implements RateLimitStore {
         used: settled.used,
         observed: settled.observed ? observationOf(settled.observed) : undefined,
       })),
+      clearFailures: input.clearFailures ?? [],
     });
   }
 

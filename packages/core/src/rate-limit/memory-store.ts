@@ -121,6 +121,7 @@ export class MemoryStore implements RateLimitStore {
         this.#buckets.set(settled.id, refundUnits(state, settled.reserved, settled.used, input.now));
       }
     }
+    for (const scope of input.clearFailures ?? []) this.#failures.delete(scope);
   }
 
   async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {

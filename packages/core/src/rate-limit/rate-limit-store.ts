@@ -38,6 +38,12 @@ export interface SettleInput {
   now: number;
   leaseId: string;
   buckets: SettleBucket[];
+  /**
+   * Scopes whose consecutive-failure counts a successful answer resets, as
+   * {@link RateLimitStore.clearFailures} would, in the same atomic step (one round trip
+   * instead of two on a shared store).
+   */
+  clearFailures?: string[] | undefined;
 }
 
 /** Input of {@link RateLimitStore.block}. */
@@ -82,7 +88,7 @@ export interface StoreSnapshot {
  *   `inFlight`, and records the lease. Expired leases give back their `inFlight`.
  * - Settling removes the lease. An observed `remaining` replaces the stored one,
  *   less what other leases still hold in flight; otherwise `used` gives back
- *   `reserved - used`.
+ *   `reserved - used`. It also clears the failure counts of `clearFailures`.
  */
 export interface RateLimitStore {
   /** Reserves units in every bucket, or none when any block or bucket refuses. */

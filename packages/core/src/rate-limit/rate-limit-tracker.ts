@@ -134,9 +134,18 @@ export class RateLimitTracker {
 
   /**
    * Releases a reservation and records what the answer's headers said. `usedTokens`
-   * reconciles token buckets the headers did not describe.
+   * reconciles token buckets the headers did not describe. A `success` also starts the
+   * entry's failure count over (and, for a completed stream, its mid-stream failure count),
+   * in the same store call.
    */
-  async settle(lease: Lease, answer: { headers?: Headers | undefined; usedTokens?: number | undefined }) {
+  async settle(
+    lease: Lease,
+    answer: {
+      headers?: Headers | undefined;
+      usedTokens?: number | undefined;
+      success?: 'answer' | 'stream' | undefined;
+    },
+  ) {
     const now = this.#options.now();
     const observed = answer.headers ? this.observationsOf(lease.candidate, answer.headers) : [];
     const byId = new Map(observed.map((observation) => [observation.id, observation]));
@@ -153,7 +162,10 @@ export class RateLimitTracker {
     for (const observation of byId.values()) {
       buckets.push({ id: observation.id, reserved: 0, observed: observation });
     }
-    await this.#options.store.settle({ now, leaseId: lease.id, buckets });
+    const entry = lease.candidate.scopes.entry;
+    const clearFailures =
+      answer.success === 'stream' ? [entry, `${entry}#stream`] : answer.success ? [entry] : undefined;
+    await this.#options.store.settle({ now, leaseId: lease.id, buckets, clearFailures });
     if (observed.length > 0) this.#changed(lease.candidate.scopes.model);
   }
 
@@ -167,14 +179,14 @@ export class RateLimitTracker {
     });
   }
 
-  /** A successful answer: the entry's failure count starts over and a probe closes the circuit. */
+  /**
+   * After a successful answer settled with `success`: a probe through a half-open circuit
+   * closes it. (The failure count was already cleared by `settle`.)
+   */
   async recordSuccess(lease: Lease): Promise<void> {
-    const { store } = this.#options;
-    await store.clearFailures({ scope: lease.candidate.scopes.entry });
-    if (lease.probe) {
-      await store.unblock({ scopes: [lease.candidate.scopes.entry] });
-      this.#changed(lease.candidate.scopes.entry);
-    }
+    if (!lease.probe) return;
+    await this.#options.store.unblock({ scopes: [lease.candidate.scopes.entry] });
+    this.#changed(lease.candidate.scopes.entry);
   }
 
   /**
@@ -273,11 +285,6 @@ export class RateLimitTracker {
       reason: `${reason} (mid-stream failure ${count})`,
     });
     this.#changed(candidate.scopes.model);
-  }
-
-  /** A stream that completed: its mid-stream failure count starts over. */
-  async recordStreamSuccess(candidate: Candidate): Promise<void> {
-    await this.#options.store.clearFailures({ scope: `${candidate.scopes.entry}#stream` });
   }
 
   async #countFailure(candidate: Candidate, reason: string): Promise<void> {

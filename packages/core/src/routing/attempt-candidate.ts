@@ -215,7 +215,11 @@ async function attemptUpstream(
   }
   const usage = readUsage(failure.json.usage);
   await settleSafely(context, async () => {
-    await tracker.settle(lease, { headers: response.headers, usedTokens: usage?.totalTokens });
+    await tracker.settle(lease, {
+      headers: response.headers,
+      usedTokens: usage?.totalTokens,
+      success: 'answer',
+    });
     await tracker.recordSuccess(lease);
   });
   trail.finishAttempt(attempt, {
@@ -325,10 +329,10 @@ async function settleStream(
     await context.tracker.settle(lease, {
       headers: input.response.headers,
       usedTokens: end.usage?.totalTokens,
+      success: end.outcome === 'complete' ? 'stream' : undefined,
     });
     if (end.outcome === 'complete') {
       await context.tracker.recordSuccess(lease);
-      await context.tracker.recordStreamSuccess(lease.candidate);
     } else if (end.outcome === 'failed') {
       await context.tracker.recordStreamFailure(lease.candidate, end.reason ?? 'stream failed');
     }

@@ -150,6 +150,7 @@ export class SqliteStore implements RateLimitStore {
         const current = settled.observed ? (this.#loadBucket(settled.id) ?? state) : state;
         this.#saveBucket(refundUnits(current, settled.reserved, settled.used, input.now));
       }
+      for (const scope of input.clearFailures ?? []) this.#statements.deleteFailures.run(scope);
     });
   }
 

@@ -69,8 +69,8 @@ describe('withChunkSource', () => {
   it('streams the answer from the source, several events to a chunk, without reading the body', async () => {
     const source = scriptedSource(
       [
-        event({ role: 'assistant', content: '' }) + event({ content: 'Hel' }),
-        event({ content: 'lo' }) + event({}, 'stop') + 'data: [DONE]\n\n',
+        `${event({ role: 'assistant', content: '' })}${event({ content: 'Hel' })}`,
+        `${event({ content: 'lo' })}${event({}, 'stop')}data: [DONE]\n\n`,
       ],
       'done',
     );

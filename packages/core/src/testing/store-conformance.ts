@@ -814,6 +814,29 @@ export function describeRateLimitStore(options: RateLimitStoreSuiteOptions): voi
         expect(await store.recordFailure({ now: start + 1, scope: 'a~1' })).toBe(1);
         expect(await store.recordFailure({ now: start + 1, scope: 'b~2' })).toBe(2);
       });
+
+      it('clears the failure counts a settle names, along with the lease', async () => {
+        await store.recordFailure({ now: start, scope: 'a~1' });
+        await store.recordFailure({ now: start, scope: 'a~1#stream' });
+        await store.recordFailure({ now: start, scope: 'b~2' });
+        await acquire({
+          leaseId: 'a',
+          buckets: [demandOf(requests, 1, { limit: 10, nextResetAt: start + minute })],
+        });
+        await store.settle({
+          now: start + 1,
+          leaseId: 'a',
+          buckets: [{ id: requests.id, reserved: 1 }],
+          clearFailures: ['a~1', 'a~1#stream', 'never-failed'],
+        });
+        expect(await store.recordFailure({ now: start + 2, scope: 'a~1' })).toBe(1);
+        expect(await store.recordFailure({ now: start + 2, scope: 'a~1#stream' })).toBe(1);
+        expect(await store.recordFailure({ now: start + 2, scope: 'b~2' })).toBe(2);
+        const bucket = (await store.snapshot({ now: start + 2 })).buckets.find(
+          (found) => found.id === requests.id,
+        );
+        expect(bucket).toMatchObject({ remaining: 9, inFlight: 0 });
+      });
     });
 
     describe('snapshot', () => {
