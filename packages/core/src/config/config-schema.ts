@@ -118,6 +118,11 @@ export const settingsSchema = z.strictObject({
   apiKeys: z.array(z.string().min(1, { error: 'API key must not be empty' })).optional(),
   /** Keys accepted on the admin API `/api`. */
   adminKeys: z.array(z.string().min(1, { error: 'admin key must not be empty' })).optional(),
+  /**
+   * Serve `/metrics` without a key. When client keys are set, the metrics (providers, models,
+   * quotas) need an admin key unless this is `true`. @default true without client keys, else false
+   */
+  publicMetrics: z.boolean().optional(),
   /** Log verbosity (v1 accepted trace…fatal). @default 'info' */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   /** SQLite file for the request log and rate-limit state. */

@@ -202,6 +202,39 @@ describe('admin keys on /api', () => {
   });
 });
 
+describe('/metrics', () => {
+  it('needs an admin key once client keys are set: 401 without one, 403 for a client key', async () => {
+    const { server } = await startKeyedServer();
+
+    const missing = await server.call('/metrics');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect(missing.body).toMatchObject({
+      error: { code: 'missing_admin_key', message: expect.stringContaining('/metrics needs an admin key') },
+    });
+    expect(missing.text).not.toContain('chain429_');
+    expect((await server.call('/metrics', { key: testClientKey })).status).toBe(403);
+
+    const scraped = await server.call('/metrics', { key: testAdminKey });
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain('# TYPE chain429_requests_total counter');
+  });
+
+  it('is public with settings.publicMetrics, and without client keys', async () => {
+    const { server } = await startKeyedServer({ publicMetrics: true });
+    expect((await server.call('/metrics')).status).toBe(200);
+
+    const mock = await startTestMock();
+    const open = await startTestServer({
+      config: {
+        providers: [mockProviderConfig('alpha', mock)],
+        chains: [{ name: 'main', entries: [{ provider: 'alpha', model: 'alpha-small' }] }],
+      },
+    });
+    expect((await open.call('/metrics')).status).toBe(200);
+  });
+});
+
 describe('listening beyond loopback', () => {
   it('refuses to start on 0.0.0.0 without client keys, naming settings.apiKeys', async () => {
     const mock = await startTestMock();

@@ -104,10 +104,6 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
       ready ? 200 : 503,
     );
   });
-  app.get('/metrics', async (c) => {
-    const text = context.metrics.render(await context.chain.status(), { store: context.storeInfo() });
-    return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-  });
 
   // OpenAI endpoints: authenticate, bound the body, hand to core.
   const clientKeyCache = cacheBy(
@@ -149,31 +145,40 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
     () => settings().adminKeys ?? context.fallbackAdminKeys,
     (values) => acceptedKeys(values),
   );
-  app.use('/api/*', async (c, next) => {
+  /** The refusal for a request without a valid admin key, or nothing when it has one. */
+  const refuseNonAdmin = (headers: Headers, what: string): Response | undefined => {
     const keys: AcceptedKey[] = adminKeyCache();
-    const presented = presentedKey(c.req.raw.headers);
+    const presented = presentedKey(headers);
     if (!presented) {
       return openAIErrorResponse(
         httpError(
           401,
           'missing_admin_key',
-          'The admin API needs an admin key: "Authorization: Bearer <admin key>".',
+          `${what[0]!.toUpperCase()}${what.slice(1)} needs an admin key: "Authorization: Bearer <admin key>".`,
         ),
         { 'www-authenticate': 'Bearer' },
       );
     }
-    if (!matchKey(presented, keys)) {
-      const clientKey = matchKey(presented, clientKeyCache());
-      return clientKey
-        ? openAIErrorResponse(
-            httpError(403, 'not_an_admin_key', 'This is a client key; the admin API needs an admin key.'),
-          )
-        : openAIErrorResponse(httpError(401, 'invalid_admin_key', 'Invalid admin key.'), {
-            'www-authenticate': invalidKeyChallenge,
-          });
-    }
-    return next();
+    if (matchKey(presented, keys)) return undefined;
+    return matchKey(presented, clientKeyCache())
+      ? openAIErrorResponse(
+          httpError(403, 'not_an_admin_key', `This is a client key; ${what} needs an admin key.`),
+        )
+      : openAIErrorResponse(httpError(401, 'invalid_admin_key', 'Invalid admin key.'), {
+          'www-authenticate': invalidKeyChallenge,
+        });
+  };
+
+  // Metrics name providers, models and quotas: once clients need keys, so does this.
+  app.get('/metrics', async (c) => {
+    const open = settings().publicMetrics ?? clientKeyCache().length === 0;
+    const refused = open ? undefined : refuseNonAdmin(c.req.raw.headers, '/metrics');
+    if (refused) return refused;
+    const text = context.metrics.render(await context.chain.status(), { store: context.storeInfo() });
+    return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+
+  app.use('/api/*', async (c, next) => refuseNonAdmin(c.req.raw.headers, 'the admin API') ?? next());
   app.use('/api/*', limitBody);
   context.admin?.(app);
   context.dashboard?.(app);
