@@ -85,7 +85,7 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
     return bodyLimit({ maxSize, onError: tooLarge })(c, next);
   };
 
-  // Liveness, readiness, metrics.
+  // Liveness and readiness (metrics come after the keys, below).
   app.get('/health', (c) =>
     c.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000) }),
   );
