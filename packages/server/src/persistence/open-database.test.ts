@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createSqliteStore } from '@429chain/core/stores/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, schemaVersion } from './open-database.ts';
+import { migrations, openDatabase, schemaVersion } from './open-database.ts';
 
 const temporaryDirectories: string[] = [];
 
@@ -70,13 +70,57 @@ describe('openDatabase', () => {
     }
   });
 
+  it('migrates a version-2 file: its rows stay, and partial indexes replace four full ones', () => {
+    const path = join(temporaryDirectory(), '429chain.db');
+    const older = new DatabaseSync(path);
+    older.exec(migrations[0]!);
+    older.exec(migrations[1]!);
+    older.exec('PRAGMA user_version = 2');
+    older
+      .prepare(
+        `INSERT INTO requests (id, started_at, ended_at, chain, kind, stream, outcome, status, attempt_count, fallback)
+         VALUES ('kept', 1, 2, 'fast', 'chat', 0, 'failed', 429, 1, 0)`,
+      )
+      .run();
+    older.close();
+
+    const database = openDatabase({ path });
+    try {
+      expect(userVersion(database)).toBe(3);
+      const indexes = database
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests' AND sql IS NOT NULL",
+        )
+        .all()
+        .map((row) => String(row.name))
+        .sort();
+      expect(indexes).toEqual([
+        'requests_chain',
+        'requests_client',
+        'requests_provider',
+        'requests_started_at',
+        'requests_status',
+        'requests_unanswered',
+      ]);
+      expect(database.prepare('SELECT id FROM requests').all()).toEqual([{ id: 'kept' }]);
+      // The migrated index holds the old row: it was built from the table, not left empty.
+      expect(
+        database
+          .prepare('SELECT COUNT(*) AS count FROM requests INDEXED BY requests_status WHERE status <> 200')
+          .get()?.count,
+      ).toBe(1);
+    } finally {
+      database.close();
+    }
+  });
+
   it('refuses a database written by a newer version, leaving it untouched', () => {
     const path = join(temporaryDirectory(), '429chain.db');
     const newer = new DatabaseSync(path);
     newer.exec('PRAGMA user_version = 99');
     newer.close();
 
-    expect(() => openDatabase({ path })).toThrow(/schema version 99, newer than .* understands \(2\)/);
+    expect(() => openDatabase({ path })).toThrow(/schema version 99, newer than .* understands \(3\)/);
 
     const check = new DatabaseSync(path);
     try {

@@ -87,6 +87,18 @@ export const migrations: readonly string[] = [
     saved_at INTEGER NOT NULL
   );
   `,
+  // Most rows are answered 200s from unnamed clients. Partial indexes leave those rows out, so
+  // a row costs four index writes instead of seven, and the filters that look for the rare
+  // rows (a failure, a status, a client) still seek. A model filter walks the time index.
+  `
+  DROP INDEX requests_model;
+  DROP INDEX requests_client;
+  DROP INDEX requests_outcome;
+  DROP INDEX requests_status;
+  CREATE INDEX requests_client ON requests (client, started_at, id) WHERE client IS NOT NULL;
+  CREATE INDEX requests_unanswered ON requests (outcome, started_at, id) WHERE outcome <> 'answered';
+  CREATE INDEX requests_status ON requests (status, started_at, id) WHERE status <> 200;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -10,6 +10,7 @@ import {
   listRequests,
   type RequestLogQueryInput,
   type RequestSummary,
+  requestListStatement,
   requestLogQuerySchema,
 } from './request-log-queries.ts';
 import { createSqliteRequestLogger } from './sqlite-request-logger.ts';
@@ -90,6 +91,34 @@ describe('request log queries', () => {
   });
 
   afterEach(() => database.close());
+
+  it('seeks an index for the rare rows a filter asks for, and walks the time index otherwise', () => {
+    const plan = (query: RequestLogQueryInput) => {
+      const { sql, parameters } = requestListStatement(requestLogQuerySchema.parse(query));
+      return database
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...parameters)
+        .map((row) => String(row.detail))
+        .join('; ');
+    };
+    expect(plan({ status: '429' })).toContain('USING INDEX requests_status');
+    expect(plan({ outcome: 'failed' })).toContain('USING INDEX requests_unanswered');
+    expect(plan({ client: 'alice' })).toContain('USING INDEX requests_client');
+    expect(plan({ chain: 'fast' })).toContain('USING INDEX requests_chain');
+    expect(plan({ provider: 'groq' })).toContain('USING INDEX requests_provider');
+    expect(plan({})).toContain('USING INDEX requests_started_at');
+    for (const query of [{ status: '429' }, { outcome: 'failed' }, { client: 'alice' }, {}]) {
+      expect(plan(query)).not.toContain('TEMP B-TREE');
+    }
+    // The three are partial: the common rows (answered 200s of no named client) are not in them.
+    const partial = database
+      .prepare('PRAGMA index_list(requests)')
+      .all()
+      .filter((row) => row.partial === 1)
+      .map((row) => String(row.name))
+      .sort();
+    expect(partial).toEqual(['requests_client', 'requests_status', 'requests_unanswered']);
+  });
 
   it('pages through all 120 requests newest first, 50 at a time, without duplicates', () => {
     const first = listRequests(database, { limit: 50 });

@@ -164,6 +164,20 @@ export type RequestLogQuery = z.output<typeof requestLogQuerySchema>;
  */
 export function listRequests(database: DatabaseSync, query: RequestLogQueryInput = {}): RequestPage {
   const parsed = requestLogQuerySchema.parse(query);
+  const { sql, parameters } = requestListStatement(parsed);
+  // One row more than asked tells whether another page follows.
+  const rows = preparedStatement(database, sql).all(...parameters) as Row[];
+  const items = rows.slice(0, parsed.limit).map(toSummary);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > parsed.limit && last !== undefined
+      ? encodeCursor({ startedAt: last.startedAt, id: last.id })
+      : null;
+  return { items, nextCursor };
+}
+
+/** The SQL of one page of {@link listRequests} and its parameters (one row more than the page). */
+export function requestListStatement(parsed: RequestLogQuery): { sql: string; parameters: SQLInputValue[] } {
   const conditions: string[] = [];
   const parameters: SQLInputValue[] = [];
   for (const column of ['chain', 'provider', 'model', 'client', 'outcome'] as const) {
@@ -172,9 +186,13 @@ export function listRequests(database: DatabaseSync, query: RequestLogQueryInput
     conditions.push(`${column} = ?`);
     parameters.push(value);
   }
+  // The partial indexes hold only the rare rows; SQLite uses one when the query repeats its
+  // condition (open-database.ts, migration 3).
+  if (parsed.outcome !== undefined && parsed.outcome !== 'answered') conditions.push("outcome <> 'answered'");
   if (typeof parsed.status === 'number') {
     conditions.push('status = ?');
     parameters.push(parsed.status);
+    if (parsed.status !== 200) conditions.push('status <> 200');
   } else if (parsed.status !== undefined) {
     const lowest = Number(parsed.status[0]) * 100;
     // `+status`: walking the time index (already in page order) beats sorting every row of a class.
@@ -194,19 +212,10 @@ export function listRequests(database: DatabaseSync, query: RequestLogQueryInput
     parameters.push(parsed.cursor.startedAt, parsed.cursor.id);
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const statement = preparedStatement(
-    database,
-    `SELECT * FROM requests ${where} ORDER BY started_at DESC, id DESC LIMIT ?`,
-  );
-  // One row more than asked tells whether another page follows.
-  const rows = statement.all(...parameters, parsed.limit + 1) as Row[];
-  const items = rows.slice(0, parsed.limit).map(toSummary);
-  const last = items.at(-1);
-  const nextCursor =
-    rows.length > parsed.limit && last !== undefined
-      ? encodeCursor({ startedAt: last.startedAt, id: last.id })
-      : null;
-  return { items, nextCursor };
+  return {
+    sql: `SELECT * FROM requests ${where} ORDER BY started_at DESC, id DESC LIMIT ?`,
+    parameters: [...parameters, parsed.limit + 1],
+  };
 }
 
 /** The full record of one request with its attempts in order, or `undefined` when it is not (or no longer) logged. */
