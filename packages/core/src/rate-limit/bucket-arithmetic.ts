@@ -1,8 +1,9 @@
-import type { BucketDemand, BucketObservation, BucketState } from './bucket.ts';
+import type { BlockRecord, BucketDemand, BucketObservation, BucketState } from './bucket.ts';
+import type { BlockInput } from './rate-limit-store.ts';
 
 /**
- * The arithmetic every store applies to a bucket, as pure functions over a bucket's
- * state, so that the memory and SQLite stores share one definition of the contract in
+ * The arithmetic every store applies to a bucket, and its rule for a new block, as pure
+ * functions over stored state, so that the memory and SQLite stores share one definition of the contract in
  * `rate-limit-store.ts` (the Redis store runs the same steps in Lua). Each function
  * returns a new state and never changes its argument.
  */
@@ -112,4 +113,21 @@ export function refundUnits(state: BucketState, reserved: number, used: number, 
 export function currentView(state: BucketState, now: number): BucketState {
   if (state.resetAt === null || state.resetAt > now) return { ...state };
   return { ...state, remaining: state.limit, resetAt: null };
+}
+
+/**
+ * The block to store for `input`, or `undefined` when the existing one stays: in `extend`
+ * mode a block that ends later is kept (a minute cooldown never shortens a parked key).
+ */
+export function nextBlock(existing: BlockRecord | undefined, input: BlockInput): BlockRecord | undefined {
+  if ((input.mode ?? 'extend') === 'extend' && existing !== undefined && existing.until > input.until) {
+    return undefined;
+  }
+  return {
+    scope: input.scope,
+    state: input.state,
+    until: input.until,
+    reason: input.reason,
+    since: input.now,
+  };
 }

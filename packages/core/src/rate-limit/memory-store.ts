@@ -3,6 +3,7 @@ import {
   admits,
   applyObservation,
   currentView,
+  nextBlock,
   prepareBucket,
   refundUnits,
   takeUnits,
@@ -132,17 +133,8 @@ export class MemoryStore implements RateLimitStore {
 
   async block(input: BlockInput): Promise<void> {
     this.#version++;
-    const existing = this.#blocks.get(input.scope);
-    const keepExisting =
-      (input.mode ?? 'extend') === 'extend' && existing !== undefined && existing.until > input.until;
-    if (keepExisting) return;
-    this.#blocks.set(input.scope, {
-      scope: input.scope,
-      state: input.state,
-      until: input.until,
-      reason: input.reason,
-      since: input.now,
-    });
+    const block = nextBlock(this.#blocks.get(input.scope), input);
+    if (block) this.#blocks.set(input.scope, block);
   }
 
   async unblock(input: { scopes: string[] }): Promise<void> {

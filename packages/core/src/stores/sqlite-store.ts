@@ -19,6 +19,7 @@ import {
   admits,
   applyObservation,
   currentView,
+  nextBlock,
   prepareBucket,
   refundUnits,
   takeUnits,
@@ -163,17 +164,8 @@ export class SqliteStore implements RateLimitStore {
 
   async block(input: BlockInput): Promise<void> {
     this.#transaction(() => {
-      const existing = this.#loadBlock(input.scope);
-      const keepExisting =
-        (input.mode ?? 'extend') === 'extend' && existing !== undefined && existing.until > input.until;
-      if (keepExisting) return;
-      this.#saveBlock({
-        scope: input.scope,
-        state: input.state,
-        until: input.until,
-        reason: input.reason,
-        since: input.now,
-      });
+      const block = nextBlock(this.#loadBlock(input.scope), input);
+      if (block) this.#saveBlock(block);
     });
   }
 
