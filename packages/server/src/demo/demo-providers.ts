@@ -279,21 +279,12 @@ function streamed(
   const encoder = new TextEncoder();
   const id = `chatcmpl-demo-${Math.random().toString(36).slice(2, 10)}`;
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (
-    delta: Record<string, unknown>,
-    finishReason: string | null,
-    extra: Record<string, unknown> = {},
-  ) =>
+  const event = (fields: Record<string, unknown>) =>
     encoder.encode(
-      `data: ${JSON.stringify({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model: simulation.model,
-        choices: [{ index: 0, delta, finish_reason: finishReason }],
-        ...extra,
-      })}\n\n`,
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: simulation.model, ...fields })}\n\n`,
     );
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+    event({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
   const words = text.split(/(?<= )/);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const body = new ReadableStream<Uint8Array>({
@@ -310,20 +301,14 @@ function streamed(
         controller.enqueue(chunk({}, 'stop'));
         const completionTokens = Math.ceil(text.length / 4);
         controller.enqueue(
-          encoder.encode(
-            `data: ${JSON.stringify({
-              id,
-              object: 'chat.completion.chunk',
-              created,
-              model: simulation.model,
-              choices: [],
-              usage: {
-                prompt_tokens: 24,
-                completion_tokens: completionTokens,
-                total_tokens: 24 + completionTokens,
-              },
-            })}\n\n`,
-          ),
+          event({
+            choices: [],
+            usage: {
+              prompt_tokens: 24,
+              completion_tokens: completionTokens,
+              total_tokens: 24 + completionTokens,
+            },
+          }),
         );
         controller.enqueue(encoder.encode('data: [DONE]\n\n'));
         controller.close();
