@@ -151,6 +151,8 @@ export interface UsageStats {
   groups: string[];
   series: Array<UsageCounts & { group: string; bucketStart: number }>;
   totals: Array<UsageCounts & { group: string }>;
+  /** Every group together. */
+  overall: UsageCounts;
 }
 
 /** `POST /api/test` without streaming (and a failed streaming test). */

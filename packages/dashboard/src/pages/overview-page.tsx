@@ -76,7 +76,7 @@ export default function OverviewPage() {
     () => (stats.data ? buildCharts(stats.data, known) : undefined),
     [stats.data, known],
   );
-  const totals = useMemo(() => (stats.data ? sumTotals(stats.data) : undefined), [stats.data]);
+  const totals = stats.data?.overall;
   const rangeName = ranges.find((option) => option.value === range)!.name;
   const noChains = chains.data && chains.data.data.length === 0;
 
@@ -265,40 +265,4 @@ function buildCharts(stats: UsageStats, known: readonly string[]): Chart[] {
       .join(', ');
     return { metric, times, series, summary };
   });
-}
-
-function sumTotals(stats: UsageStats): UsageCounts {
-  const sum: UsageCounts = {
-    requests: 0,
-    answered: 0,
-    failed: 0,
-    cancelled: 0,
-    fallbacks: 0,
-    attempts: 0,
-    skipped: 0,
-    rateLimited: 0,
-    errors: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    latencyAvgMs: null,
-  };
-  let latencyWeight = 0;
-  let latencySum = 0;
-  for (const total of stats.totals) {
-    sum.requests += total.requests;
-    sum.answered += total.answered;
-    sum.failed += total.failed;
-    sum.fallbacks += total.fallbacks;
-    sum.skipped += total.skipped;
-    sum.rateLimited += total.rateLimited;
-    sum.errors += total.errors;
-    sum.promptTokens += total.promptTokens;
-    sum.completionTokens += total.completionTokens;
-    if (total.latencyAvgMs !== null) {
-      latencySum += total.latencyAvgMs * total.answered;
-      latencyWeight += total.answered;
-    }
-  }
-  sum.latencyAvgMs = latencyWeight > 0 ? latencySum / latencyWeight : null;
-  return sum;
 }

@@ -345,6 +345,17 @@ describe('usage stats', () => {
       attempts: 2,
       skipped: 1,
     });
+    // Every group together: the counts add up, the latency is averaged over every answer.
+    expect(stats.overall).toMatchObject({
+      requests: 6,
+      answered: 4,
+      failed: 1,
+      cancelled: 1,
+      fallbacks: 2,
+      attempts: 9,
+      promptTokens: stats.totals.reduce((sum, total) => sum + total.promptTokens, 0),
+    });
+    expect(stats.overall.latencyAvgMs).toBeGreaterThan(0);
   });
 
   it('groups by provider and model together', () => {

@@ -73,6 +73,8 @@ export interface UsageStats {
   series: UsagePoint[];
   /** One entry per group, in the order of `groups`. */
   totals: UsageTotals[];
+  /** Every group together. */
+  overall: UsageCounts;
 }
 
 /** The raw query `usageStats` accepts; numbers may come as strings, empty strings count as absent. */
@@ -308,6 +310,7 @@ function summarize(input: {
 }): UsageStats {
   const points = new Map<string, { group: string; bucketStart: number; sums: Accumulator }>();
   const totals = new Map<string, Accumulator>();
+  const overall = emptyAccumulator();
   for (const row of input.rows) {
     const group = String(row.grp ?? '');
     const bucketStart = Number(row.slot) * input.bucketMs;
@@ -324,6 +327,7 @@ function summarize(input: {
       totals.set(group, total);
     }
     addRow(total, row);
+    addRow(overall, row);
   }
   // Busiest first: by requests for chains and clients, by candidates tried for providers and models.
   const byProvider = input.groupBy === 'provider' || input.groupBy === 'model';
@@ -350,6 +354,7 @@ function summarize(input: {
     groups,
     series,
     totals: groups.map((group) => ({ group, ...finish(totals.get(group)!) })),
+    overall: finish(overall),
   };
 }
 
