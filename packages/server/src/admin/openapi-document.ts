@@ -274,7 +274,10 @@ export function openApiDocument(version: string): Schema {
             query('bucket', 'minute | hour | day.'),
             query('groupBy', 'provider | model | chain | client.'),
           ],
-          responses: { '200': { description: 'Series, totals per group, and every group together.' }, ...errorResponses },
+          responses: {
+            '200': { description: 'Series, totals per group, and every group together.' },
+            ...errorResponses,
+          },
         },
       },
       '/api/events': {
