@@ -46,7 +46,7 @@ const completionFor = (model: string) =>
   );
 
 const streamEventsFor = (model: string): { events: Buffer[]; usage: Buffer; done: Buffer } => {
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+  const event = (fields: Record<string, unknown>) =>
     Buffer.from(
       `data: ${JSON.stringify({
         id: 'chatcmpl-bench',
@@ -54,23 +54,18 @@ const streamEventsFor = (model: string): { events: Buffer[]; usage: Buffer; done
         created,
         model,
         system_fingerprint: 'fp_bench',
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...fields,
       })}\n\n`,
     );
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+    event({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
   const events = [chunk({ role: 'assistant', content: '' }, null)];
   for (let index = 0; index < 20; index++) events.push(chunk({ content: ` token${index}` }, null));
   events.push(chunk({}, 'stop'));
-  const usage = Buffer.from(
-    `data: ${JSON.stringify({
-      id: 'chatcmpl-bench',
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      system_fingerprint: 'fp_bench',
-      choices: [],
-      usage: { prompt_tokens: 24, completion_tokens: 20, total_tokens: 44 },
-    })}\n\n`,
-  );
+  const usage = event({
+    choices: [],
+    usage: { prompt_tokens: 24, completion_tokens: 20, total_tokens: 44 },
+  });
   return { events, usage, done: Buffer.from('data: [DONE]\n\n') };
 };
 
