@@ -26,7 +26,8 @@
  * Per cell (target × streaming or not × concurrency): requests/s, p50/p99 latency, added latency over
  * the direct call of the same cell, time to first body chunk (streaming), the server process's CPU
  * per request and peak RSS (VmRSS sampled every 20 ms from /proc), and upstream calls per request
- * (counted by the mock). Idle RSS is read once each server is up, before any request.
+ * (counted by the mock). Idle RSS is read once each server is up, before any request, and again 7 s
+ * after the last cell (429chain compacts its heap after 5 s without a request).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -622,7 +623,8 @@ async function main(): Promise<void> {
       }
     }
 
-    await sleep(2000);
+    // Past 429chain's settings.compactMemoryAfterIdleMs (5 s), so its column shows what a quiet proxy keeps.
+    await sleep(7000);
     const after = new Map<string, number>();
     for (const server of servers) after.set(server.name, rssMb(server.pid));
     const peaks = new Map<string, number>();

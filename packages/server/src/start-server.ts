@@ -21,6 +21,7 @@ import { ChainMetrics } from './metrics/chain-metrics.ts';
 import { openDatabase } from './persistence/open-database.ts';
 import { openRateLimitStore } from './persistence/open-rate-limit-store.ts';
 import { createSqliteRequestLogger, type SqliteRequestLogger } from './persistence/sqlite-request-logger.ts';
+import { compactMemoryWhenIdle } from './runtime/compact-memory-when-idle.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -199,6 +200,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     server.once('error', reject);
   });
   const address = server.address() as AddressInfo;
+  const compactor = compactMemoryWhenIdle({
+    server,
+    idleMs: () => configFile.config.settings?.compactMemoryAfterIdleMs ?? 5_000,
+    onCompaction: (durationMs) => metrics.recordCompaction(durationMs),
+  });
   const stopTraffic =
     mode === 'demo' && options.demoTraffic !== false
       ? startDemoTraffic({ chain, logger: options.logger })
@@ -210,6 +216,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       draining = true;
       shutdown.abort();
       stopTraffic?.();
+      compactor.close();
       const drained = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
       // A keep-alive connection whose last request ends during the drain goes idle only
       // then; close such connections as they appear instead of waiting for the client.

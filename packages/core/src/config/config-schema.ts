@@ -137,6 +137,11 @@ export const settingsSchema = z.strictObject({
   store: storeSettingsSchema.optional(),
   /** What to do when the store fails: keep serving from memory, or refuse. @default 'allow' */
   onStoreError: z.enum(['allow', 'deny']).optional(),
+  /**
+   * After this long without a request, run one full garbage collection that hands the heap a
+   * busy spell grew back to the operating system (ms); 0 turns it off. @default 5000
+   */
+  compactMemoryAfterIdleMs: z.number().int().min(0).optional(),
 
   // Routing
   /** Chain used when `model` names no chain and no provider/model. */

@@ -2,6 +2,9 @@ const hexByte: readonly string[] = Array.from({ length: 256 }, (_, value) =>
   value.toString(16).padStart(2, '0'),
 );
 const bytes = new Uint8Array(16);
+/** Random bits for 128 ids at a time: one getRandomValues call costs about as much as the rest of an id. */
+const randomPool = new Uint8Array(128 * 10);
+let poolOffset = randomPool.length;
 
 /**
  * A new request id: a UUID version 7 (RFC 9562), i.e. the time in milliseconds followed by
@@ -10,7 +13,12 @@ const bytes = new Uint8Array(16);
  * server's SQLite log this took the p99 latency at concurrency 1 from ~2.2 to ~1.6 ms).
  */
 export function createRequestId(now: number = Date.now()): string {
-  globalThis.crypto.getRandomValues(bytes);
+  if (poolOffset === randomPool.length) {
+    globalThis.crypto.getRandomValues(randomPool);
+    poolOffset = 0;
+  }
+  bytes.set(randomPool.subarray(poolOffset, poolOffset + 10), 6);
+  poolOffset += 10;
   let time = now;
   for (let index = 5; index >= 0; index--) {
     bytes[index] = time % 256;

@@ -20,7 +20,7 @@ interface Setup {
 }
 
 /** Two generic providers, a chat chain over both and an embedding chain. */
-async function startTwoProviderServer(): Promise<Setup> {
+async function startTwoProviderServer(settings: Record<string, unknown> = {}): Promise<Setup> {
   const alpha = await startTestMock();
   const beta = await startTestMock();
   const server = await startTestServer({
@@ -36,7 +36,7 @@ async function startTwoProviderServer(): Promise<Setup> {
         },
         { name: 'vectors', kind: 'embedding', entries: [{ provider: 'beta', model: 'beta-embed' }] },
       ],
-      settings: { defaultChain: 'main' },
+      settings: { defaultChain: 'main', ...settings },
     },
   });
   return { server, alpha, beta };
@@ -328,6 +328,35 @@ describe('GET /metrics', () => {
     has('chain429_store_up{store="memory"} 1');
     expect(text).not.toContain('gsk-test-groq-key-0000g1');
     expect(text).not.toContain('sk-flaky-secret-key-0000');
+  });
+
+  it('reports resident memory, and a heap compaction at startup and after each quiet spell', async () => {
+    const { server } = await startTwoProviderServer({ compactMemoryAfterIdleMs: 100 });
+    const compactions = async () => {
+      const text = (await server.call('/metrics')).text;
+      expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d{6,}$/m);
+      expect(text).toMatch(/^chain429_memory_compaction_seconds_total [\d.e-]+$/m);
+      return Number(/^chain429_memory_compactions_total (\d+)$/m.exec(text)?.[1]);
+    };
+
+    expect(await compactions()).toBeGreaterThanOrEqual(1);
+    const chat = await server.call('/v1/chat/completions', { method: 'POST', json: server.chat('main') });
+    expect(chat.status).toBe(200);
+    // Each scrape is a request too; 400 ms apart leaves the proxy quiet for 100 ms in between.
+    let seen = 0;
+    for (let poll = 0; poll < 25 && seen < 2; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      seen = await compactions();
+    }
+    expect(seen).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never compacts the heap when compactMemoryAfterIdleMs is 0', async () => {
+    const { server } = await startTwoProviderServer({ compactMemoryAfterIdleMs: 0 });
+    await server.call('/v1/chat/completions', { method: 'POST', json: server.chat('main') });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect((await server.call('/metrics')).text).toMatch(/^chain429_memory_compactions_total 0$/m);
   });
 
   it('records nothing but the scrape itself when no request was made', async () => {

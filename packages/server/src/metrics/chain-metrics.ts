@@ -77,9 +77,24 @@ export class ChainMetrics {
     'chain429_store_fallback',
     'Whether the rate-limit store fell back to local memory (1).',
   );
+  readonly #resident = this.#registry.gauge(
+    'process_resident_memory_bytes',
+    'Resident memory size of the proxy process in bytes.',
+  );
+  readonly #heapUsed = this.#registry.gauge('chain429_heap_used_bytes', 'V8 heap in use, in bytes.');
+  readonly #compactions = this.#registry.counter(
+    'chain429_memory_compactions_total',
+    'Full garbage collections run after a quiet spell (settings.compactMemoryAfterIdleMs).',
+  );
+  readonly #compactionSeconds = this.#registry.counter(
+    'chain429_memory_compaction_seconds_total',
+    'Time those collections blocked the event loop.',
+  );
   readonly #unsubscribe: Array<() => void>;
 
   constructor(chain: Chain) {
+    this.#compactions.inc({}, 0);
+    this.#compactionSeconds.inc({}, 0);
     this.#unsubscribe = [
       chain.on('attempt-end', ({ attempt }) => {
         const labels = { provider: attempt.provider, model: attempt.model };
@@ -108,6 +123,12 @@ export class ChainMetrics {
         if (record.outcome === 'answered' && answeredAt > 0) this.#fallbacks.inc({ chain: record.chain });
       }),
     ];
+  }
+
+  /** Counts one idle-time memory compaction. */
+  recordCompaction(durationMs: number): void {
+    this.#compactions.inc();
+    this.#compactionSeconds.inc({}, durationMs / 1000);
   }
 
   /** Renders every metric, reading the live rate-limit picture first. */
@@ -156,6 +177,9 @@ export class ChainMetrics {
     this.#queue.set([{ labels: {}, value: status.queue.size }]);
     this.#store.set([{ labels: { store: extras.store.type }, value: extras.store.up ? 1 : 0 }]);
     this.#storeFallback.set([{ labels: { store: extras.store.type }, value: extras.store.fallback ? 1 : 0 }]);
+    const memory = process.memoryUsage();
+    this.#resident.set([{ labels: {}, value: memory.rss }]);
+    this.#heapUsed.set([{ labels: {}, value: memory.heapUsed }]);
     return this.#registry.render();
   }
 
