@@ -36,7 +36,7 @@ const checkCeilingMs = 1_000;
  * V8 grows the young generation to 16 MB per semi-space under allocation pressure (loading
  * modules at startup is enough) and keeps it for good: an idle Node server holds ~12 MB of empty
  * heap it will not use until the next burst. Node has no idle notification to shrink it, so
- * once `idleMs` pass without a request this runs one memory-reducing full collection (~10–20 ms
+ * once `idleMs` pass without a request this runs one memory-reducing full collection (~30 ms
  * on the proxy's heap) — at most once per quiet spell, never while requests keep arriving. The
  * first runs right after startup, when the loading garbage is all there is.
  */
