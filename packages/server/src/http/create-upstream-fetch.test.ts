@@ -56,6 +56,45 @@ describe('createUpstreamFetch', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('sends each URL to its own path and query, and credentials in the URL as basic auth', async () => {
+    const seen: Array<{
+      url: string | undefined;
+      authorization: string | undefined;
+      method: string | undefined;
+    }> = [];
+    const server = createServer((request, response) => {
+      seen.push({ url: request.url, authorization: request.headers.authorization, method: request.method });
+      request.resume();
+      request.on('end', () => response.end('{}'));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const fetch = createUpstreamFetch();
+
+    for (const url of [
+      `http://127.0.0.1:${port}/v1/chat/completions`,
+      `http://127.0.0.1:${port}/openai/v1/chat/completions?api-version=2024-10-21`,
+      `http://127.0.0.1:${port}/v1/chat/completions`,
+      `http://user%40x:p%3Ass@127.0.0.1:${port}/v1/embeddings`,
+    ]) {
+      expect((await fetch(url, { method: 'POST', body: '{}' })).status).toBe(200);
+    }
+    expect((await fetch(new URL(`http://127.0.0.1:${port}/v1/models?x=1`))).status).toBe(200);
+
+    expect(seen).toEqual([
+      { url: '/v1/chat/completions', authorization: undefined, method: 'POST' },
+      { url: '/openai/v1/chat/completions?api-version=2024-10-21', authorization: undefined, method: 'POST' },
+      { url: '/v1/chat/completions', authorization: undefined, method: 'POST' },
+      {
+        url: '/v1/embeddings',
+        authorization: `Basic ${Buffer.from('user@x:p:ss').toString('base64')}`,
+        method: 'POST',
+      },
+      { url: '/v1/models?x=1', authorization: undefined, method: 'GET' },
+    ]);
+  });
+
   it('rejects with the reason of an abort before the headers, and closes the socket', async () => {
     const upstream = await startUpstream(() => {
       // Never answers.

@@ -43,13 +43,14 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);
+  const targets = new TargetCache();
 
   return (input, init = {}) => {
     if (typeof input !== 'string' && !(input instanceof URL)) return globalThis.fetch(input, init);
-    const url = typeof input === 'string' ? new URL(input) : input;
+    const target = typeof input === 'string' ? targets.get(input) : requestTarget(input);
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const secure = url.protocol === 'https:';
+    const { secure, location } = target;
     const send = secure ? httpsRequest : httpRequest;
     const headers = flattenHeaders(init.headers);
     const body = typeof init.body === 'string' ? Buffer.from(init.body) : undefined;
@@ -63,7 +64,8 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
         detach();
         reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
       };
-      const outgoing = send(url, {
+      const outgoing = send({
+        ...location,
         method: init.method ?? 'GET',
         headers,
         agent: secure ? httpsAgent : httpAgent,
@@ -120,6 +122,45 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
       outgoing.end(body);
     });
   };
+}
+
+/** Where a request goes, as `http.request` options: what `urlToHttpOptions` gives, without the URL. */
+interface RequestTarget {
+  secure: boolean;
+  location: { protocol: string; hostname: string; port?: number; path: string; auth?: string };
+}
+
+function requestTarget(url: URL): RequestTarget {
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const location: RequestTarget['location'] = {
+    protocol: url.protocol,
+    hostname,
+    path: `${url.pathname}${url.search}`,
+  };
+  if (url.port !== '') location.port = Number(url.port);
+  if (url.username || url.password) {
+    location.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  }
+  return { secure: url.protocol === 'https:', location };
+}
+
+/**
+ * Parsed request targets by URL string. The engine calls the same few URLs (a provider's base
+ * URL + `/chat/completions`) over and over; parsing one and turning it into `http.request`
+ * options cost about as much as the rest of the call. Bounded: cleared when it grows past 256.
+ */
+class TargetCache {
+  readonly #targets = new Map<string, RequestTarget>();
+
+  get(url: string): RequestTarget {
+    let target = this.#targets.get(url);
+    if (!target) {
+      target = requestTarget(new URL(url));
+      if (this.#targets.size >= 256) this.#targets.clear();
+      this.#targets.set(url, target);
+    }
+    return target;
+  }
 }
 
 function flattenHeaders(headers: RequestInit['headers']): Record<string, string> {
