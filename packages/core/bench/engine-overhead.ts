@@ -11,7 +11,7 @@
  * Rows:
  * - `baseline`: the client calls the mock fetch directly and reads the whole body.
  * - `1 entry`: `chain.fetch` on a chain of one entry that answers; the engine validates the
- *   body, reserves its buckets, sends through fetch (+ p-retry), reads the answer, settles the buckets
+ *   body, reserves its buckets, sends through fetch, reads the answer, settles the buckets
  *   from the rate-limit headers, and answers with the x-429chain-* headers.
  * - `5 entries, 4 skipped`: the same entry placed fifth, behind four entries of other
  *   providers that are cooling down (each answered one 429 with `retry-after: 3600` before

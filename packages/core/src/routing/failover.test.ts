@@ -624,6 +624,17 @@ describe('server faults', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('fails over at once when a 503 asks for a wait beyond the request budget', async () => {
+    mock.script('flaky', [errorReply(503, { error: { message: 'maintenance' } }, { 'retry-after': '3600' })]);
+    const target = build([{ model: 'flaky' }, { model: 'steady' }]);
+    const log = records(target);
+    const response = await ask(target);
+    expect(response.headers.get('x-429chain-model')).toBe('steady');
+    expect(mock.requestsFor('flaky')).toHaveLength(1);
+    expect(log[0]!.attempts[0]).toMatchObject({ outcome: 'failed', status: 503 });
+    expect(log[0]!.attempts[0]!.retries).toBeUndefined();
+  });
+
   it('retries a connection reset before headers once, then fails over', async () => {
     mock.script('dropping', [{ type: 'reset' }]);
     const target = build([{ model: 'dropping' }, { model: 'steady' }]);

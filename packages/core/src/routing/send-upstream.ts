@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import type { FailureClassification, FailureKind } from '../providers/provider-preset.ts';
 import type { Candidate } from './candidate.ts';
 import { readBodyText } from './read-body.ts';
@@ -39,14 +38,6 @@ export interface SendUpstreamInput {
   now: () => number;
 }
 
-class RetryableFailure extends Error {
-  readonly failure: AttemptFailure;
-  constructor(failure: AttemptFailure) {
-    super(failure.reason);
-    this.failure = failure;
-  }
-}
-
 const retryBaseMs = 200;
 const errorBodyLimitBytes = 65_536;
 const errorBodyTimeoutMs = 5_000;
@@ -58,52 +49,20 @@ const errorBodyTimeoutMs = 5_000;
  * never retried. The client's abort is rethrown untouched.
  */
 export async function sendUpstream(input: SendUpstreamInput): Promise<ExchangeResult> {
-  let retries = 0;
-  try {
-    const response = await pRetry(
-      async (attemptNumber) => {
-        retries = attemptNumber - 1;
-        const result = await exchangeOnce(input);
-        if (result.ok) return result.response;
-        if (result.failure.kind === 'server' && attemptNumber === 1)
-          throw new RetryableFailure(result.failure);
-        throw new FinalFailure(result.failure);
-      },
-      {
-        retries: 1,
-        minTimeout: retryBaseMs,
-        randomize: true,
-        signal: input.signal,
-        shouldConsumeRetry: () => true,
-        shouldRetry: ({ error }) => {
-          if (!(error instanceof RetryableFailure)) return false;
-          const now = input.now();
-          const waitUntil = error.failure.classification?.retryAt ?? now + retryBaseMs * 2;
-          return waitUntil < input.deadline;
-        },
-        onFailedAttempt: async ({ error, retryDelay }) => {
-          if (!(error instanceof RetryableFailure)) return;
-          const retryAt = error.failure.classification?.retryAt;
-          const extra = retryAt === undefined ? 0 : retryAt - input.now() - retryDelay;
-          if (extra > 0 && retryAt! < input.deadline) await sleep(extra, input.signal);
-        },
-      },
-    );
-    return { ok: true, response, retries };
-  } catch (error) {
-    if (error instanceof RetryableFailure || error instanceof FinalFailure) {
-      return { ok: false, failure: error.failure, retries };
-    }
-    throw error;
-  }
-}
-
-class FinalFailure extends Error {
-  readonly failure: AttemptFailure;
-  constructor(failure: AttemptFailure) {
-    super(failure.reason);
-    this.failure = failure;
-  }
+  const first = await exchangeOnce(input);
+  if (first.ok) return { ok: true, response: first.response, retries: 0 };
+  const failure = first.failure;
+  if (failure.kind !== 'server') return { ok: false, failure, retries: 0 };
+  const now = input.now();
+  const retryAt = failure.classification?.retryAt;
+  // The longest the jittered delay can be, or the provider's Retry-After: either fits the budget or no retry.
+  if ((retryAt ?? now + retryBaseMs * 2) >= input.deadline) return { ok: false, failure, retries: 0 };
+  const jitter = Math.round(retryBaseMs * (1 + Math.random()));
+  await sleep(Math.max(jitter, retryAt === undefined ? 0 : retryAt - now), input.signal);
+  const second = await exchangeOnce(input);
+  return second.ok
+    ? { ok: true, response: second.response, retries: 1 }
+    : { ok: false, failure: second.failure, retries: 1 };
 }
 
 type OnceResult = { ok: true; response: Response } | { ok: false; failure: AttemptFailure };
