@@ -217,7 +217,7 @@ const clockTicks = (() => {
   }
 })();
 
-/** Resident set size in MB (VmRSS). */
+/** Resident set size in MiB (VmRSS kB / 1024), the unit every RSS figure here is in. */
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
@@ -507,7 +507,7 @@ function table(cells: Cell[], mode: 'json' | 'stream'): string[] {
     'added p99 ms',
     ...(stream ? ['TTFT p50 ms', 'TTFT p99 ms'] : []),
     'server CPU µs/req',
-    'server RSS peak MB',
+    'server RSS peak MiB',
     'upstream calls/req',
     'upstream conns opened',
     'errors',
@@ -571,7 +571,7 @@ function verdicts(cells: Cell[], idle: Map<string, number>): string[] {
     }
   }
   const chainIdle = idle.get('429chain');
-  if (chainIdle !== undefined) lines.push(`- idle RSS ${mb(chainIdle)} MB (< 80: ${mark(chainIdle < 80)})`);
+  if (chainIdle !== undefined) lines.push(`- idle RSS ${mb(chainIdle)} MiB (< 80: ${mark(chainIdle < 80)})`);
   return lines;
 }
 
@@ -651,7 +651,7 @@ async function main(): Promise<void> {
       '',
       ...table(cells, 'stream'),
       '',
-      "**Server processes' RSS (MB)**",
+      "**Server processes' RSS (MiB)**",
       '',
       '| process | idle, before load | peak during load | idle, after the run |',
       '|---|---:|---:|---:|',
