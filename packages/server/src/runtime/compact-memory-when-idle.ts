@@ -65,7 +65,11 @@ export function compactMemoryWhenIdle(options: CompactMemoryWhenIdleOptions): Id
     options.onCompaction?.(now() - startedAt);
   };
   const startup = setImmediate(check);
-  const timer = setInterval(check, Math.min(checkCeilingMs, Math.max(50, options.idleMs() / 4)));
+  // A quarter of the quiet time (50 ms at least), or once a second while compaction is off.
+  const initialIdleMs = options.idleMs();
+  const checkEveryMs =
+    initialIdleMs > 0 ? Math.min(checkCeilingMs, Math.max(50, initialIdleMs / 4)) : checkCeilingMs;
+  const timer = setInterval(check, checkEveryMs);
   timer.unref();
   startup.unref();
 
