@@ -33,7 +33,7 @@ const checkCeilingMs = 1_000;
 /**
  * Returns the heap a busy spell grew back to the operating system once the proxy goes quiet.
  *
- * V8 grows the young generation to 16 MB per semi-space under allocation pressure (loading
+ * V8 grows the young generation to 16 MB (two 8 MB semi-spaces) under allocation pressure (loading
  * modules at startup is enough) and keeps it for good: an idle Node server holds ~12 MB of empty
  * heap it will not use until the next burst. Node has no idle notification to shrink it, so
  * once `idleMs` pass without a request this runs one memory-reducing full collection (~30 ms
