@@ -2,13 +2,7 @@
  * What the admin API answers. Engine types come from `@429chain/core` (type-only:
  * nothing of core is bundled); the server's own views are described here.
  */
-import type {
-  ChainDefinition,
-  RateLimitsConfig,
-  RequestOutcome,
-  RequestRecord,
-  TokenUsage,
-} from '@429chain/core';
+import type { ChainDefinition, RateLimitsConfig, RequestRecord } from '@429chain/core';
 
 export type {
   AttemptOutcome,
@@ -95,28 +89,13 @@ export interface SettingsView {
 }
 
 /** One row of the request log (the request without its trail). */
-export interface RequestSummary {
-  id: string;
-  chain: string;
-  kind: 'chat' | 'embedding';
-  stream: boolean;
-  startedAt: number;
-  endedAt: number;
-  outcome: RequestOutcome;
-  status: number;
-  provider?: string | undefined;
-  model?: string | undefined;
-  latencyMs: number;
-  ttftMs?: number | undefined;
-  queuedMs?: number | undefined;
-  usage?: TokenUsage | undefined;
-  error?: { code: string; message: string } | undefined;
-  /** Attempts that sent a request upstream. */
+export interface RequestSummary extends Omit<RequestRecord, 'attempts'> {
+  /** Attempts that sent a request upstream (skips not counted). */
   attemptCount: number;
   /** Answered by another candidate than the first usable one. */
   fallback: boolean;
+  /** `metadata.client`: the name of the client key, when there is one. */
   client?: string | undefined;
-  metadata?: Record<string, string> | undefined;
 }
 
 /** `GET /api/requests`. */

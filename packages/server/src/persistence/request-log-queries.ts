@@ -4,35 +4,18 @@
  */
 
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AttemptRecord, RequestOutcome, RequestRecord, TokenUsage } from '@429chain/core';
+import type { AttemptRecord, RequestOutcome, RequestRecord } from '@429chain/core';
 import { z } from 'zod';
 import { preparedStatement } from './open-database.ts';
 
 /** One row of the request log list: the request without its trail. */
-export interface RequestSummary {
-  id: string;
-  chain: string;
-  kind: 'chat' | 'embedding';
-  stream: boolean;
-  startedAt: number;
-  endedAt: number;
-  outcome: RequestOutcome;
-  /** HTTP status returned to the client. */
-  status: number;
-  provider?: string | undefined;
-  model?: string | undefined;
-  latencyMs: number;
-  ttftMs?: number | undefined;
-  queuedMs?: number | undefined;
-  usage?: TokenUsage | undefined;
-  error?: { code: string; message: string } | undefined;
+export interface RequestSummary extends Omit<RequestRecord, 'attempts'> {
   /** Attempts that sent a request upstream (skips not counted). */
   attemptCount: number;
   /** Answered by another candidate than the first usable one. */
   fallback: boolean;
   /** `metadata.client`: the name of the client key, when there is one. */
   client?: string | undefined;
-  metadata?: Record<string, string> | undefined;
 }
 
 /** One page of the request log. */
