@@ -1,16 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
 /**
- * End-to-end tests: the built dashboard, served by the REAL server (`startServer`)
+ * End-to-end tests: the built dashboard, served by the REAL server (`startServer`, a dev
+ * dependency: the server does not depend on the dashboard, the tests hand it `dist/`)
  * over loopback mock providers, driven by Debian's Chromium through playwright-core.
- * The server package is reached by path (it depends on this package, so this one
- * cannot depend on it back).
  */
 export default defineProject({
   resolve: {
     conditions: ['@429chain/source'],
-    alias: { '@429chain/server': fileURLToPath(new URL('../server/src/index.ts', import.meta.url)) },
   },
   ssr: { resolve: { conditions: ['@429chain/source'] } },
   test: {

@@ -5,7 +5,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node22',
   platform: 'node',
-  dts: { entry: { index: 'src/index.ts' } },
+  // `admin-api` is types only: the admin API's request and response types, for clients.
+  dts: { entry: { index: 'src/index.ts', 'admin-api': 'src/admin-api/admin-api.ts' } },
   clean: true,
   sourcemap: true,
   // Keep `node:` specifiers: node:sqlite has no bare alias.

@@ -125,6 +125,33 @@ export class UnknownChainError extends ChainError {
   }
 }
 
+/** A prompt names a chain or a provider the config does not have (see `runPrompt`). */
+export class UnknownTargetError extends ChainError {
+  override name = 'UnknownTargetError';
+  /** What was not found. */
+  readonly what: 'chain' | 'provider';
+  /** The name that was given. */
+  readonly target: string;
+  /** The names the config has. */
+  readonly known: string[];
+
+  constructor(options: { what: 'chain' | 'provider'; target: string; known: string[] }) {
+    const plural = options.what === 'chain' ? 'chains' : 'providers';
+    super(
+      `No ${options.what} named "${options.target}" (${plural}: ${options.known.join(', ') || 'none'}).`,
+      {
+        code: `${options.what}_not_found`,
+        status: 404,
+        type: 'not_found_error',
+        param: options.what,
+      },
+    );
+    this.what = options.what;
+    this.target = options.target;
+    this.known = options.known;
+  }
+}
+
 /** No route serves this path or method. */
 export class RouteNotFoundError extends ChainError {
   override name = 'RouteNotFoundError';
@@ -202,12 +229,17 @@ export class ChainExhaustedError extends ChainError {
   readonly attempts: AttemptSummary[];
   /** When the earliest rate-limited entry resets (epoch ms), if every entry was rate-limited. */
   readonly retryAt: number | undefined;
+  /** Whether a client should retry after `retryAt` (false when it is further off than it should sleep). */
+  readonly clientShouldRetry: boolean | undefined;
 
   constructor(options: {
     chain: string;
     attempts: AttemptSummary[];
     status: 429 | 502 | 503;
     retryAt?: number | undefined;
+    /** Every entry is out for faults (timeouts, broken streams, server errors), not rate limits. */
+    faults?: boolean | undefined;
+    clientShouldRetry?: boolean | undefined;
   }) {
     const trail = options.attempts
       .map((attempt) => `${attempt.provider}/${attempt.model}: ${attempt.outcome} (${attempt.reason})`)
@@ -215,14 +247,18 @@ export class ChainExhaustedError extends ChainError {
     const headline =
       options.status === 429
         ? `Every entry of chain "${options.chain}" is rate-limited.`
-        : `No entry of chain "${options.chain}" could answer.`;
+        : options.faults
+          ? `Every entry of chain "${options.chain}" is out after upstream faults (timeouts, broken streams, server errors), not rate limits.`
+          : `No entry of chain "${options.chain}" could answer.`;
     super(`${headline} ${trail}`, {
-      code: options.status === 429 ? 'rate_limited' : 'chain_exhausted',
+      code:
+        options.status === 429 ? 'rate_limited' : options.faults ? 'upstream_unavailable' : 'chain_exhausted',
       status: options.status,
       type: options.status === 429 ? 'rate_limit_error' : 'api_error',
     });
     this.attempts = options.attempts;
     this.retryAt = options.retryAt;
+    this.clientShouldRetry = options.clientShouldRetry;
   }
 
   protected override extraFields(): Record<string, unknown> {
@@ -278,6 +314,15 @@ export function toOpenAIError(error: unknown): { status: number; body: OpenAIErr
       },
     },
   };
+}
+
+/** Any thrown value as an OpenAI-shaped JSON error response (`toOpenAIError`), with extra headers. */
+export function openAIErrorResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  const { status, body } = toOpenAIError(error);
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 }
 
 /** True when `error` is the abort of a user's signal (never wrapped, retried or failed over). */

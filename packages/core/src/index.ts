@@ -13,8 +13,25 @@ export type {
   RateLimitsConfig,
   SettingsConfig,
 } from './config/config-schema.ts';
-export { configSchema } from './config/config-schema.ts';
-export { formatPath, type ParseConfigOptions, parseConfig } from './config/parse-config.ts';
+export {
+  capabilitiesSchema,
+  chainSchema,
+  configSchema,
+  engineSettingsSchema,
+  entrySchema,
+  providerSchema,
+  rateLimitsSchema,
+} from './config/config-schema.ts';
+export {
+  type ConfigSchema,
+  formatPath,
+  type ParseConfigOptions,
+  parseConfig,
+  sortIssues,
+  uniqueIssues,
+} from './config/parse-config.ts';
+export { pickEngineConfig } from './config/pick-engine-config.ts';
+export { createRedactor, type Redact, type RedactorOptions } from './config/redact-secrets.ts';
 export { fingerprintOf } from './config/resolve-config.ts';
 export { type Chain, type CreateChainOptions, createChain, type ResetOptions } from './create-chain.ts';
 export {
@@ -28,6 +45,7 @@ export {
   InvalidRequestError,
   isAbortError,
   type OpenAIErrorBody,
+  openAIErrorResponse,
   ProviderHTTPError,
   QueueFullError,
   RouteNotFoundError,
@@ -35,6 +53,7 @@ export {
   StreamInterruptedError,
   toOpenAIError,
   UnknownChainError,
+  UnknownTargetError,
 } from './errors.ts';
 export type {
   ChainEventListener,
@@ -48,14 +67,34 @@ export {
   noopRequestLogger,
   type RequestLogger,
 } from './events/request-logger.ts';
-export type {
-  AttemptOutcome,
-  AttemptRecord,
-  RequestOutcome,
-  RequestRecord,
-  TokenUsage,
+export {
+  type AttemptFailureKind,
+  type AttemptOutcome,
+  type AttemptRecord,
+  attemptFailureKinds,
+  attemptOutcomeSchema,
+  attemptRecordSchema,
+  countSentAttempts,
+  isErroredAttempt,
+  isFallback,
+  isRateLimitedAttempt,
+  type RequestOutcome,
+  type RequestRecord,
+  rateLimitFailureKinds,
+  rateLimitSkipKinds,
+  requestOutcomeSchema,
+  requestRecordSchema,
+  type SkipKind,
+  skipKinds,
+  type TokenUsage,
+  tokenUsageSchema,
 } from './events/request-record.ts';
-export type { HandleOptions } from './http/handle-request.ts';
+export { type FormatDurationOptions, formatDuration } from './format/format-duration.ts';
+export { errorInDialect, type HandleOptions } from './http/handle-request.ts';
+export { jsonDepthLimit, pathDeeperThan } from './http/parse-json-body.ts';
+export { type ClassifyFailureOptions, classifyFailure, reclassify } from './providers/classify-failure.ts';
+export { definePreset } from './providers/define-preset.ts';
+export { type OpenAIHeaderBucketsOptions, openAIHeaderBuckets } from './providers/openai-header-buckets.ts';
 export { presets, resolvePreset } from './providers/presets/index.ts';
 export type {
   DailyResetClock,
@@ -64,11 +103,14 @@ export type {
   FailureKind,
   HeaderBucketSpec,
   ProviderPreset,
+  ProviderPresetSettings,
   RateLimits,
   ResetFormat,
+  StatedLimit,
 } from './providers/provider-preset.ts';
 export type {
   BlockRecord,
+  BlockRelease,
   BlockState,
   BucketDemand,
   BucketKey,
@@ -77,6 +119,10 @@ export type {
   BucketSource,
   BucketState,
   BucketWindow,
+  FailureRecord,
+  LearntLimit,
+  LimitEvidence,
+  LogEntry,
 } from './rate-limit/bucket.ts';
 export {
   createFallbackStore,
@@ -94,12 +140,25 @@ export type {
   AcquireInput,
   AcquireResult,
   BlockInput,
+  LearnLimit,
   RateLimitStore,
+  RefuseInput,
+  RefuseResult,
   SettleBucket,
   SettleInput,
   StoreSnapshot,
+  ViewInput,
 } from './rate-limit/rate-limit-store.ts';
-export { withBufferedBody } from './routing/buffered-body.ts';
+export type { SkipState } from './rate-limit/rate-limit-tracker.ts';
+export { type BufferedBodyOptions, withBufferedBody } from './routing/buffered-body.ts';
+export { type FailurePolicy, failurePolicy } from './routing/failure-policy.ts';
+export {
+  type PromptRun,
+  type PromptTarget,
+  parsePromptTarget,
+  type RunPromptOptions,
+  runPrompt,
+} from './run-prompt.ts';
 export type {
   BlockStatus,
   BucketStatus,
@@ -108,3 +167,9 @@ export type {
   EntryStatus,
 } from './status/chain-status.ts';
 export { type ChunkRead, type ChunkSource, withChunkSource } from './streaming/chunk-source.ts';
+export {
+  createMemoryResponseStore,
+  type MemoryResponseStoreOptions,
+  type ResponseStore,
+  type StoredResponse,
+} from './surfaces/responses/response-store.ts';

@@ -137,7 +137,11 @@ describe('dashboard', () => {
 
   const configOnDisk = async () =>
     parse(await readFile(configPath, 'utf8')) as {
-      chains: Array<{ name: string; entries: Array<{ provider: string; model: string }> }>;
+      chains: Array<{
+        name: string;
+        strategy?: string;
+        entries: Array<{ provider: string; model: string; tier?: number }>;
+      }>;
       providers: Array<{ id: string }>;
     };
 
@@ -329,6 +333,20 @@ describe('dashboard', () => {
     expect(await page.locator('.entry-row .badge').count()).toBe(3);
     await page.mouse.move(0, 0);
     await screenshot('chains');
+
+    // Interchangeable free models: expiring first, with one entry kept for last in a tier of its own.
+    const smart = async () => (await configOnDisk()).chains.find((chain) => chain.name === 'smart');
+    expect(await page.locator('.entry-tier').count()).toBe(0);
+    await page.getByLabel('Order', { exact: true }).selectOption('expiring-first');
+    await expect.poll(async () => (await smart())?.strategy).toBe('expiring-first');
+    const tier = page.getByLabel('Tier of openrouter / meta-llama/llama-3.3-70b-instruct:free');
+    await tier.fill('2');
+    await expect
+      .poll(async () => (await smart())?.entries.map((entry) => entry.tier ?? 1))
+      .toEqual([1, 1, 2]);
+    await page.getByLabel('Order', { exact: true }).selectOption('ordered');
+    await expect.poll(async () => (await smart())?.strategy).toBe('ordered');
+    expect(await page.locator('.entry-tier').count()).toBe(0);
   });
 
   it('streams a playground answer, with a fallback trail after a 429', async () => {
@@ -405,6 +423,12 @@ describe('dashboard', () => {
     // The browser ticks it down between statuses from the server.
     await expect.poll(async () => secondsOf((await countdown.textContent()) ?? '')).toBeLessThan(before);
     await screenshot('ratelimits');
+
+    // Groq's 429 said "Limit 30" for the minute: the board shows it as a learnt limit, and how.
+    const learnt = page.locator('.provider-board[data-provider="groq"] tr', { hasText: 'learnt (message)' });
+    await expect.poll(() => learnt.count()).toBeGreaterThan(0);
+    expect(await learnt.first().textContent()).toContain('the 429 message stated 30');
+    expect(await learnt.first().textContent()).toMatch(/in any \d/);
 
     await page.getByRole('button', { name: 'Reset groq' }).click();
     await expect.poll(() => groqRow.locator('.badge').textContent()).not.toBe('exhausted');

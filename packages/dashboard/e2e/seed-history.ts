@@ -1,7 +1,5 @@
-import type { AttemptRecord, RequestRecord } from '@429chain/core';
-// The server's own logger and schema, reached by path (the server depends on this package).
-import { openDatabase } from '../../server/src/persistence/open-database.ts';
-import { createSqliteRequestLogger } from '../../server/src/persistence/sqlite-request-logger.ts';
+import { type AttemptRecord, countSentAttempts, isFallback, type RequestRecord } from '@429chain/core';
+import { createSqliteRequestLogger, openDatabase } from '@429chain/server';
 
 /**
  * An hour of past traffic over the test config's chains, written through the server's
@@ -120,6 +118,7 @@ export async function seedHistory(dbPath: string, now: number): Promise<number> 
       }
       const answer = attempts.findLast((attempt) => attempt.outcome === 'answered');
       const endedAt = Math.max(clock, startedAt + 5);
+      const outcome = answer ? 'answered' : 'failed';
       const record: RequestRecord = {
         id: `seed-${minutesAgo}-${index}-${Math.floor(random() * 1e9).toString(36)}`,
         chain,
@@ -127,7 +126,7 @@ export async function seedHistory(dbPath: string, now: number): Promise<number> 
         stream,
         startedAt,
         endedAt,
-        outcome: answer ? 'answered' : 'failed',
+        outcome,
         status: answer ? 200 : 429,
         provider: answer?.provider,
         model: answer?.model,
@@ -140,6 +139,8 @@ export async function seedHistory(dbPath: string, now: number): Promise<number> 
               code: 'chain_exhausted',
               message: 'Every entry of chain "fast" is rate-limited; retry after 18s.',
             },
+        attemptCount: countSentAttempts(attempts),
+        fallback: isFallback(outcome, attempts),
         attempts,
         metadata: { client: clients[between(0, clients.length - 1)]! },
       };

@@ -16,6 +16,13 @@ import type {
 } from '@429chain/core';
 import { rateLimitScript } from './rate-limit-script.ts';
 
+// Types of the store contract that core's index does not name.
+type RefuseInput = Parameters<RateLimitStore['refuse']>[0];
+type RefuseResult = Awaited<ReturnType<RateLimitStore['refuse']>>;
+type ViewInput = Parameters<RateLimitStore['view']>[0];
+type FailureRecord = Awaited<ReturnType<RateLimitStore['recordFailure']>>;
+type LearntLimit = NonNullable<BucketState['learnt']>;
+
 /**
  * What the store needs of a Redis client. ioredis's `Redis` and `Cluster` both fit;
  * the store calls nothing else, and never connects, quits or sees a URL.
@@ -46,17 +53,30 @@ export interface RedisStoreOptions {
 
 const defaultPrefix = '{429chain}:';
 
+/**
+ * The planner's constants the script needs (core's `logCapacity`, `idleBucketMs` and
+ * `idleLearntMs`, which core's index does not export; a test checks they match): most entries
+ * a sliding log keeps, and how long an idle bucket and an idle learnt limit are kept (ms).
+ */
+export const plannerConstants = {
+  logCapacity: 64,
+  idleBucketMs: 3_600_000,
+  idleLearntMs: 86_400_000,
+} as const;
+
 /** The SHA-1 of the script, as Redis names it in EVALSHA. */
 export const rateLimitScriptSha: string = createHash('sha1').update(rateLimitScript).digest('hex');
 
 type Operation =
   | 'acquire'
   | 'settle'
+  | 'refuse'
   | 'observe'
   | 'block'
   | 'unblock'
   | 'recordFailure'
   | 'clearFailures'
+  | 'view'
   | 'snapshot'
   | 'reset';
 
@@ -66,8 +86,9 @@ type Encoded = Record<string, string | undefined>;
 /**
  * A rate-limit store on Redis, for several proxy replicas that share one quota picture.
  * Each method is one Lua script run atomically by Redis (EVALSHA, and EVAL when the
- * server does not know the script yet). TTLs are computed from the caller's `now`, so
- * the replicas' clocks must agree with one another but not with Redis's.
+ * server does not know the script yet): core's planner written in Lua, held to the same
+ * conformance suite. TTLs are computed from the caller's `now`, so the replicas' clocks
+ * must agree with one another but not with Redis's.
  */
 export class RedisStore implements RateLimitStore {
   readonly #client: RedisScriptClient;
@@ -89,6 +110,7 @@ export class RedisStore implements RateLimitStore {
       keyMarginMs: positive('keyMarginMs', options.keyMarginMs ?? 3_600_000),
       idleTtlMs: positive('idleTtlMs', options.idleTtlMs ?? 86_400_000),
       failureTtlMs: positive('failureTtlMs', options.failureTtlMs ?? 3_600_000),
+      ...plannerConstants,
     });
   }
 
@@ -98,83 +120,58 @@ export class RedisStore implements RateLimitStore {
   }
 
   async acquire(input: AcquireInput): Promise<AcquireResult> {
-    const reply = await this.#run('acquire', {
-      now: input.now,
-      leaseId: input.leaseId,
-      leaseExpiresAt: input.leaseExpiresAt,
-      blockScopes: input.blockScopes,
-      buckets: input.buckets.map((demand) => ({
-        id: demand.id,
-        scope: demand.scope,
-        kind: demand.kind,
-        window: demand.window,
-        source: demand.source,
-        cost: demand.cost,
-        limit: demand.limit,
-        nextResetAt: demand.nextResetAt,
-      })),
-      probeUntil: input.probeUntil,
-    });
+    const reply = await this.#run('acquire', input);
     if (reply.blocked) return { ok: false, blocked: toBlock(reply.blocked as Encoded) };
     if (reply.bucket) {
       return { ok: false, bucket: toBucket(reply.bucket as Encoded), cost: Number(reply.cost) };
     }
-    return { ok: true, probe: reply.probe === true };
+    return { ok: true, probes: reply.probes as string[] };
   }
 
   async settle(input: SettleInput): Promise<void> {
-    await this.#run('settle', {
-      now: input.now,
-      leaseId: input.leaseId,
-      buckets: input.buckets.map((settled) => ({
-        id: settled.id,
-        reserved: settled.reserved,
-        used: settled.used,
-        observed: settled.observed ? observationOf(settled.observed) : undefined,
-      })),
-      clearFailures: input.clearFailures ?? [],
-    });
+    await this.#run('settle', input);
+  }
+
+  async refuse(input: RefuseInput): Promise<RefuseResult> {
+    const reply = await this.#run('refuse', input);
+    return {
+      block: toBlock(reply.block as Encoded),
+      learnt: (reply.learnt as Encoded[]).map(toBucket),
+    };
   }
 
   async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
-    await this.#run('observe', { now: input.now, observations: input.observations.map(observationOf) });
+    await this.#run('observe', input);
   }
 
   async block(input: BlockInput): Promise<void> {
-    await this.#run('block', {
-      now: input.now,
-      scope: input.scope,
-      state: input.state,
-      until: input.until,
-      reason: input.reason,
-      mode: input.mode,
-    });
+    await this.#run('block', input);
   }
 
   async unblock(input: { scopes: string[] }): Promise<void> {
     if (input.scopes.length === 0) return;
-    await this.#run('unblock', { scopes: input.scopes });
+    await this.#run('unblock', input);
   }
 
-  async recordFailure(input: { now: number; scope: string }): Promise<number> {
-    const reply = await this.#run('recordFailure', { now: input.now, scope: input.scope });
-    return Number(reply.count);
+  async recordFailure(input: { now: number; scope: string }): Promise<FailureRecord> {
+    const reply = await this.#run('recordFailure', input);
+    return { count: Number(reply.count), since: Number(reply.since) };
   }
 
   async clearFailures(input: { scope: string }): Promise<void> {
-    await this.#run('clearFailures', { scope: input.scope });
+    await this.#run('clearFailures', input);
+  }
+
+  async view(input: ViewInput): Promise<StoreSnapshot> {
+    return toSnapshot(await this.#run('view', input));
   }
 
   async snapshot(input: { now: number }): Promise<StoreSnapshot> {
-    const reply = await this.#run('snapshot', { now: input.now });
-    return {
-      buckets: listOf(reply.buckets).map(toBucket),
-      blocks: listOf(reply.blocks).map(toBlock),
-    };
+    return toSnapshot(await this.#run('snapshot', input));
   }
 
   async reset(input: { scopePrefix?: string | undefined } = {}): Promise<void> {
-    await this.#run('reset', { scopePrefix: input.scopePrefix });
+    await this.#run('reset', input);
   }
 
   /** Resolves when Redis answers a PING (for health checks and the fallback store's probe). */
@@ -188,8 +185,11 @@ export class RedisStore implements RateLimitStore {
     this.#closed = true;
   }
 
-  /** Runs one operation of the script: EVALSHA first, EVAL when Redis answers NOSCRIPT. */
-  async #run(operation: Operation, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Runs one operation of the script: EVALSHA first, EVAL when Redis answers NOSCRIPT. The
+   * input goes as it is, in JSON (undefined fields drop out, which the script reads as absent).
+   */
+  async #run(operation: Operation, input: object): Promise<Record<string, unknown>> {
     this.#checkOpen();
     const keysAndArguments = [
       `${this.#prefix}leases`,
@@ -247,30 +247,19 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-function observationOf(observation: BucketObservation): Record<string, unknown> {
-  return {
-    id: observation.id,
-    scope: observation.scope,
-    kind: observation.kind,
-    window: observation.window,
-    source: observation.source,
-    limit: observation.limit,
-    remaining: observation.remaining,
-    resetAt: observation.resetAt,
-  };
-}
-
-/** cjson encodes an empty table as `{}`: an empty list. */
-function listOf(value: unknown): Encoded[] {
-  return Array.isArray(value) ? (value as Encoded[]) : [];
-}
-
 function numberOrNull(value: string | undefined): number | null {
   return value === undefined ? null : Number(value);
 }
 
-function toBucket(encoded: Encoded): BucketState {
+function toSnapshot(reply: Record<string, unknown>): StoreSnapshot {
   return {
+    buckets: (reply.buckets as Encoded[]).map(toBucket),
+    blocks: (reply.blocks as Encoded[]).map(toBlock),
+  };
+}
+
+function toBucket(encoded: Encoded): BucketState {
+  const bucket: BucketState = {
     id: encoded.id ?? '',
     scope: encoded.scope ?? '',
     kind: encoded.kind as BucketKind,
@@ -279,9 +268,27 @@ function toBucket(encoded: Encoded): BucketState {
     limit: numberOrNull(encoded.limit),
     remaining: numberOrNull(encoded.remaining),
     resetAt: numberOrNull(encoded.resetAt),
+    windowMs: numberOrNull(encoded.windowMs),
+    log: encoded.log === undefined ? [] : logOf(encoded.log),
+    runStart: Number(encoded.runStart ?? 0),
+    resetGuessed: encoded.resetGuessed === '1' ? true : undefined,
     inFlight: Number(encoded.inFlight ?? 0),
     updatedAt: Number(encoded.updatedAt ?? 0),
   };
+  if (encoded.learnt !== undefined) {
+    const learnt = JSON.parse(encoded.learnt) as Omit<LearntLimit, 'at'> & { at: string };
+    bucket.learnt = { ...learnt, at: Number(learnt.at) };
+  }
+  return bucket;
+}
+
+/** A sliding log as the script writes it, with every digit: `[at, units, at, units, …]`. */
+function logOf(text: string): BucketState['log'] {
+  const flat = JSON.parse(text) as number[];
+  const log: Array<BucketState['log'][number]> = [];
+  for (let index = 0; index + 1 < flat.length; index += 2)
+    log.push({ at: flat[index]!, units: flat[index + 1]! });
+  return log;
 }
 
 function toBlock(encoded: Encoded): BlockRecord {
@@ -291,5 +298,7 @@ function toBlock(encoded: Encoded): BlockRecord {
     until: Number(encoded.until ?? 0),
     reason: encoded.reason ?? '',
     since: Number(encoded.since ?? 0),
+    release: encoded.release === 'all' ? 'all' : 'probe',
+    probeUntil: numberOrNull(encoded.probeUntil),
   };
 }

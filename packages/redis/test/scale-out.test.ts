@@ -8,24 +8,69 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completionReply, errorReply, type MockProvider, startMockProvider } from '@429chain/core/testing';
+import {
+  completionReply,
+  errorReply,
+  type MockProvider,
+  type MockReply,
+  startMockProvider,
+} from '@429chain/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Replica, spawnReplica } from './spawn-replica.ts';
 import { type RedisServerProcess, startRedisServer } from './start-redis-server.ts';
 
 let mock: MockProvider;
+/** A provider that counts its own window per model and refuses past it (see {@link windowReply}). */
+let windowed: MockProvider;
 let directory: string;
 const replicas: Replica[] = [];
 const redisServers: RedisServerProcess[] = [];
 
+/** Rounds of the stale-header test: each on its own model, so its own window on both replicas. */
+const windowRounds = 20;
+/** Per model: requests the provider still takes in its window, and the 429s it gave. */
+const windows = new Map<string, { left: number; refused: number }>();
+
+/**
+ * Like a real provider: each model has 6 requests left in its window (30 per minute), every
+ * answer says what is left after it, and one past the window gets a 429. Answers are delayed at
+ * random, so they come back in another order than they reached upstream: an older answer with
+ * more left often settles last.
+ */
+function windowReply(model: string): MockReply {
+  const window = windows.get(model) ?? { left: 6, refused: 0 };
+  windows.set(model, window);
+  if (window.left === 0) {
+    window.refused += 1;
+    return errorReply(
+      429,
+      {
+        error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' },
+      },
+      { 'retry-after': '60', 'x-ratelimit-limit-requests': '30', 'x-ratelimit-remaining-requests': '0' },
+    );
+  }
+  window.left -= 1;
+  return completionReply({
+    delayMs: Math.floor(Math.random() * 40),
+    headers: {
+      'x-ratelimit-limit-requests': '30',
+      'x-ratelimit-remaining-requests': String(window.left),
+      'x-ratelimit-reset-requests': '60s',
+    },
+  });
+}
+
 beforeAll(async () => {
   mock = await startMockProvider();
+  windowed = await startMockProvider({ fallback: (request) => windowReply(request.model ?? '') });
   directory = mkdtempSync(join(tmpdir(), '429chain-scale-out-'));
 });
 afterAll(async () => {
   await Promise.all(replicas.splice(0).map((replica) => replica.stop()));
   await Promise.all(redisServers.splice(0).map((server) => server.close()));
   await mock?.close();
+  await windowed?.close();
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
@@ -44,8 +89,14 @@ function writeConfig(file: string, settings: Record<string, unknown> = {}): stri
   });
   const config = {
     settings: { requestTimeoutMs: 5_000, requestBudgetMs: 10_000, ...settings },
-    providers: ['limited', 'learned', 'cool', 'outage', 'after', 'backup'].map(provider),
+    providers: [
+      ...['limited', 'learned', 'cool', 'outage', 'after', 'backup'].map(provider),
+      { ...provider('windowed'), baseUrl: windowed.url },
+    ],
     chains: [
+      ...Array.from({ length: windowRounds }, (_, round) =>
+        chainOf(`windowed-${round}`, { provider: 'windowed', model: `windowed-model-${round}` }),
+      ),
       chainOf('manual', {
         provider: 'limited',
         model: 'limited-model',
@@ -165,6 +216,33 @@ describe('two replicas sharing one redis-server', () => {
     expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(200));
     expect(mock.requestsFor('learned-model')).toHaveLength(1 + 5);
     expect(mock.requestsFor('backup-learned')).toHaveLength(25);
+  });
+
+  it('send exactly the 5 requests left of 30 concurrent ones and no 429, with answers settling out of order, 20 times over', async () => {
+    for (let round = 0; round < windowRounds; round++) {
+      const chain = `windowed-${round}`;
+      const model = `windowed-model-${round}`;
+      // One answer tells the replicas that 5 are left in this window.
+      expect(await chat(pair[round % 2]!, chain)).toMatchObject({ status: 200, provider: 'windowed' });
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, index) => chat(pair[(index + round) % 2]!, chain)),
+      );
+      // Once every answer has settled, however late the one with the most left came back,
+      // nothing is left: more requests go to the next entry without calling this one.
+      const after = await Promise.all(Array.from({ length: 6 }, (_, index) => chat(pair[index % 2]!, chain)));
+      expect([...burst, ...after].map((answer) => answer.status)).toEqual(Array(36).fill(200));
+      expect({
+        round,
+        upstream: windowed.requestsFor(model).length,
+        refused: windows.get(model)?.refused,
+      }).toEqual({
+        round,
+        upstream: 1 + 5,
+        refused: 0,
+      });
+      expect(burst.filter((answer) => answer.provider === 'windowed')).toHaveLength(5);
+      expect(after.filter((answer) => answer.provider === 'windowed')).toHaveLength(0);
+    }
   });
 
   it('skip an entry on one replica without calling it after the other received its 429, and so does a replica started later', async () => {

@@ -1,6 +1,6 @@
 /**
- * The proxy's life: starting from a file, from the environment, in demo mode; the
- * original v1 config.yaml; and SIGTERM with requests in flight (no row lost).
+ * The proxy's life: starting from the environment and in demo mode, and SIGTERM with
+ * requests in flight (no row lost). The original v1 config.yaml: config/v1-config.test.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,118 +53,7 @@ function chat(server: RunningServer, body: Record<string, unknown>, headers: Rec
   });
 }
 
-/** The original 429chain v1 config.yaml, in its exact shape (base URLs pointed at the mock). */
-function v1ConfigYaml(baseUrl: string): string {
-  return `# 429chain configuration
-# Requests waterfall through chain entries on 429/rate-limit errors.
-version: 1
-
-settings:
-  port: 3429
-  apiKeys:
-    - "proxy-key-for-the-v1-test"  # API key(s) that clients use to access this proxy
-  defaultChain: "default"
-  logLevel: info                 # trace | debug | info | warn | error | fatal
-  cooldownDefaultMs: 60000       # Default cooldown on 429 when no retry-after header (ms)
-  requestTimeoutMs: 30000
-  streamIdleTimeoutMs: 30000
-  normalizeResponses: false
-  midStreamFailureThreshold: 3
-  midStreamCooldownMs: 120000
-  midStreamCooldownMaxMs: 1800000
-  queueMode: false
-  queueMaxWaitMs: 300000
-  queueMaxSize: 100
-
-providers:
-  - id: openrouter
-    name: OpenRouter
-    type: openrouter
-    apiKey: "sk-or-v1-your-key-here"
-    baseUrl: "${baseUrl}"
-
-  - id: groq
-    name: Groq
-    type: groq
-    apiKey: "gsk_your-key-here"
-    baseUrl: "${baseUrl}"
-    timeout: 10000
-    rateLimits:
-      requestsPerMinute: 30
-      tokensPerMinute: 15000
-      requestsPerDay: 14400
-
-  - id: cerebras
-    name: Cerebras
-    type: cerebras
-    apiKey: "csk-your-key-here"
-    baseUrl: "${baseUrl}"
-    timeout: 15000
-
-  - id: google
-    name: Google AI Studio
-    type: google-ai
-    apiKey: "AIza-your-key-here"
-    baseUrl: "${baseUrl}"
-
-  - id: moonshot
-    name: Moonshot
-    type: generic-openai
-    apiKey: "sk-your-moonshot-key-here"
-    baseUrl: "${baseUrl}"
-
-chains:
-  - name: default
-    entries:
-      - provider: openrouter
-        model: "meta-llama/llama-3.1-8b-instruct:free"
-      - provider: groq
-        model: "llama-3.1-8b-instant"
-      - provider: cerebras
-        model: "llama-3.1-8b"
-      - provider: google
-        model: "gemini-2.0-flash"
-      - provider: moonshot
-        model: "kimi-k2-0711-preview"
-
-  - name: fast
-    entries:
-      - provider: groq
-        model: "llama-3.1-8b-instant"
-      - provider: cerebras
-        model: "llama-3.1-8b"
-`;
-}
-
 describe('starting', () => {
-  it('runs the original v1 config.yaml unchanged, with its client keys and default chain', async () => {
-    const root = temporaryDirectory();
-    const path = join(root, 'config.yaml');
-    writeFileSync(path, v1ConfigYaml(mock.url));
-    mock.script('meta-llama/llama-3.1-8b-instruct:free', [
-      errorReply(429, { error: { code: 429, message: 'Rate limit exceeded: free-models-per-day' } }),
-    ]);
-    const server = await start({ searchDirectory: root, dbPath: join(root, 'data', 'test.db') });
-    expect(server.mode).toBe('file');
-    expect(server.configFile.path).toBe(path);
-
-    expect((await chat(server, { model: 'default' })).status).toBe(401);
-    const response = await chat(
-      server,
-      { model: 'default' },
-      { authorization: 'Bearer proxy-key-for-the-v1-test' },
-    );
-    expect(response.status).toBe(200);
-    expect(response.headers.get('x-429chain-provider')).toBe('groq');
-    expect(response.headers.get('x-429chain-trail')).toBe(
-      'openrouter/meta-llama/llama-3.1-8b-instruct:free=429, groq/llama-3.1-8b-instant=200',
-    );
-    const viaDefault = await chat(server, { model: 'gpt-4o' }, { 'x-api-key': 'proxy-key-for-the-v1-test' });
-    expect(viaDefault.headers.get('x-429chain-chain')).toBe('default');
-    const fast = await chat(server, { model: 'fast' }, { 'x-api-key': 'proxy-key-for-the-v1-test' });
-    expect(fast.headers.get('x-429chain-provider')).toBe('groq');
-  });
-
   it('builds a default chain from provider keys in the environment when there is no config file', async () => {
     const root = temporaryDirectory();
     const server = await start({

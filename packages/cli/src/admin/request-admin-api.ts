@@ -1,3 +1,4 @@
+import ky, { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
 import { CliError } from '../cli-error.ts';
 import type { ResolvedAdminKey } from './resolve-admin-key.ts';
 
@@ -18,41 +19,50 @@ export interface RequestAdminApiOptions {
 }
 
 /**
- * Calls the admin API of a running server. Throws a one-line {@link CliError} when the
- * server cannot be reached, when it refuses the admin key (saying where keys come from),
- * and for any other error answer. Returns the response when it is 2xx.
+ * Calls the admin API of a running server (ky: the admin key added by a hook, a timeout for
+ * the response headers, no retries). Throws a one-line {@link CliError} when the server cannot
+ * be reached or does not answer in time, when it refuses the admin key (saying where keys
+ * come from), and for any other error answer. Returns the response when it is 2xx.
  */
 export async function requestAdminApi(options: RequestAdminApiOptions): Promise<Response> {
   const base = parseBaseUrl(options.baseUrl);
-  const url = new URL(options.path, base);
-  const headers: Record<string, string> = { accept: 'application/json, text/event-stream' };
-  if (options.adminKey.key) headers.authorization = `Bearer ${options.adminKey.key}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), options.timeoutMs ?? 10_000);
-  let response: Response;
-  try {
-    response = await options.fetch(url, {
-      method: options.method ?? 'GET',
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: timeout.signal,
-    });
-  } catch (error) {
-    throw new CliError(
-      `cannot reach 429chain at ${base.origin}: ${describeNetworkError(error, timeout.signal.aborted)} (is the server running? start it with \`429chain serve\`, or pass --url)`,
-    );
-  } finally {
-    clearTimeout(timer);
+  const adminKey = options.adminKey.key;
+  const client = ky.create({
+    baseUrl: base,
+    fetch: options.fetch,
+    timeout: options.timeoutMs ?? 10_000,
+    retry: 0,
+    headers: { accept: 'application/json, text/event-stream' },
+    hooks: {
+      beforeRequest: [
+        ({ request }) => {
+          if (adminKey) request.headers.set('authorization', `Bearer ${adminKey}`);
+        },
+      ],
+      beforeError: [({ error }) => describeFailure(error, base, options)],
+    },
+  });
+  return client(options.path, { method: options.method ?? 'GET', json: options.body });
+}
+
+/** A failed call as the one line the CLI prints (and, for a refused key, where keys come from). */
+function describeFailure(error: Error, base: URL, options: RequestAdminApiOptions): Error {
+  if (isHTTPError(error)) {
+    const status = error.response.status;
+    const message = errorMessageOf(error.data, error.response.statusText);
+    if (status === 401 || status === 403) {
+      return new CliError(`${base.origin} refused the admin key (${status}: ${message})`, {
+        details: [adminKeyHelp(options.adminKey)],
+      });
+    }
+    return new CliError(`${base.origin}${options.path} answered ${status}: ${message}`);
   }
-  if (response.ok) return response;
-  const message = await errorMessageOf(response);
-  if (response.status === 401 || response.status === 403) {
-    throw new CliError(`${base.origin} refused the admin key (${response.status}: ${message})`, {
-      details: [adminKeyHelp(options.adminKey)],
-    });
-  }
-  throw new CliError(`${base.origin}${options.path} answered ${response.status}: ${message}`);
+  const reason = isTimeoutError(error)
+    ? 'no answer in time'
+    : describeNetworkError(isNetworkError(error) ? error.cause : error);
+  return new CliError(
+    `cannot reach 429chain at ${base.origin}: ${reason} (is the server running? start it with \`429chain serve\`, or pass --url)`,
+  );
 }
 
 /** Where admin keys come from, and which one was used. */
@@ -75,8 +85,7 @@ function parseBaseUrl(value: string): URL {
   }
 }
 
-function describeNetworkError(error: unknown, timedOut: boolean): string {
-  if (timedOut) return 'no answer in time';
+function describeNetworkError(error: unknown): string {
   const cause =
     error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
@@ -90,13 +99,10 @@ function describeNetworkError(error: unknown, timedOut: boolean): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function errorMessageOf(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } };
-    if (typeof body.error?.message === 'string') return body.error.message;
-  } catch {
-    // Not JSON: fall through to the text.
-  }
-  return text.trim().split('\n')[0]?.slice(0, 200) || response.statusText || 'no message';
+/** The message of an error answer's body (ky has read it: parsed JSON, or text). */
+function errorMessageOf(data: unknown, statusText: string): string {
+  const message = (data as { error?: { message?: unknown } } | undefined)?.error?.message;
+  if (typeof message === 'string') return message;
+  const text = typeof data === 'string' ? data : '';
+  return text.trim().split('\n')[0]?.slice(0, 200) || statusText || 'no message';
 }

@@ -40,6 +40,20 @@ describe('429chain init', () => {
     expect(validate.stdout).toMatch(/valid 429chain\.yaml: 4 providers, 1 chain \(default: 4 entries\)/);
   });
 
+  it('writes a default chain with strategy expiring-first when asked, and refuses an unknown strategy', async () => {
+    const init = await runCli(['init', '--strategy', 'expiring-first'], { cwd: directory.path });
+    expect(init.code).toBe(0);
+    const text = readFileSync(join(directory.path, '429chain.yaml'), 'utf8');
+    expect(text).toContain('\n    strategy: expiring-first\n    entries:');
+    expect(text).toContain('# tier: 1');
+    const validate = await runCli(['validate'], { cwd: directory.path, env: keys });
+    expect(validate.code).toBe(0);
+
+    const wrong = await runCli(['init', 'other.yaml', '--strategy', 'fastest'], { cwd: directory.path });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toBe('error: --strategy must be ordered or expiring-first, not "fastest"');
+  });
+
   it('tells which key variables are not set yet', async () => {
     const init = await runCli(['init'], { cwd: directory.path, env: { GROQ_API_KEY: 'gsk-test' } });
     expect(init.code).toBe(0);

@@ -10,7 +10,11 @@ import { starterConfig, starterProviders } from '../init/starter-config.ts';
 interface InitOptions {
   /** Overwrite an existing file. @default false */
   force?: boolean;
+  /** How the default chain orders its entries. @default 'ordered' */
+  strategy?: string;
 }
+
+const strategies = ['ordered', 'expiring-first'] as const;
 
 /** `429chain init [path]`: writes the commented starter config. */
 export function registerInitCommand(program: Command, context: CliContext): void {
@@ -19,6 +23,11 @@ export function registerInitCommand(program: Command, context: CliContext): void
     .description('Write a commented starter config (Groq, Cerebras, Gemini, OpenRouter free tiers)')
     .argument('[path]', 'where to write it', './429chain.yaml')
     .option('-f, --force', 'overwrite the file if it exists')
+    .option(
+      '--strategy <strategy>',
+      'order of the default chain: ordered (a preference order) or expiring-first (interchangeable free models: soonest-expiring capacity first)',
+      'ordered',
+    )
     .addHelpText(
       'after',
       `
@@ -26,11 +35,16 @@ Examples:
   $ 429chain init
   $ 429chain init config/429chain.yaml
   $ 429chain init --force             # start over
+  $ 429chain init --strategy expiring-first
 
 The file holds \${GROQ_API_KEY}-style references, not keys, and is written with
 mode 0600. Check it with \`429chain validate\`, then start with \`429chain\`.`,
     )
     .action(async (path: string, options: InitOptions) => {
+      const strategy = strategies.find((known) => known === options.strategy);
+      if (!strategy) {
+        throw new CliError(`--strategy must be ${strategies.join(' or ')}, not "${options.strategy}"`);
+      }
       const target = resolve(context.cwd, path);
       const shown = displayPath(target, context.cwd);
       await mkdir(dirname(target), { recursive: true });
@@ -44,7 +58,7 @@ mode 0600. Check it with \`429chain validate\`, then start with \`429chain\`.`,
         throw error;
       }
       try {
-        await handle.writeFile(starterConfig(), 'utf8');
+        await handle.writeFile(starterConfig({ strategy }), 'utf8');
       } finally {
         await handle.close();
       }

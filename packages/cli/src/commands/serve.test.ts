@@ -110,9 +110,9 @@ describe('429chain serve', () => {
     );
     const run = await runCli(['serve', '--port', '0'], { cwd: directory.path });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: invalid config in 429chain.yaml');
+    expect(run.stderr).toContain('Invalid config in 429chain.yaml:\n');
     expect(run.stderr).toContain(
-      '  chains[0].entries[0].provider: unknown provider "grok" (known providers: p1)',
+      '  - chains[0].entries[0].provider: unknown provider "grok" (known providers: p1)',
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe('');

@@ -4,8 +4,9 @@ import { describeStartup, type RunningServer, startServer } from '@429chain/serv
 import type { Command } from 'commander';
 import type { CliContext, SignalSource } from '../cli-context.ts';
 import { CliError } from '../cli-error.ts';
-import { describeConfigError, formatIssue, issuesOf } from '../config/describe-config-error.ts';
+import { configErrorLines, describeConfigError } from '../config/describe-config-error.ts';
 import { resolveConfigPath } from '../config/resolve-config-path.ts';
+import { findDashboard } from '../dashboard/find-dashboard.ts';
 import { createStreamLogger } from '../log/create-stream-logger.ts';
 import { parsePort } from '../options/parse-port.ts';
 
@@ -101,6 +102,7 @@ async function start(options: ServeOptions, context: CliContext): Promise<Runnin
       dbPath: options.db === undefined ? undefined : resolve(context.cwd, options.db),
       demo: options.demo,
       demoTraffic: options.demoTraffic,
+      dashboardDirectory: findDashboard(),
       env: context.env,
       logger: createStreamLogger({ stream: context.stderr }),
     });
@@ -110,7 +112,7 @@ async function start(options: ServeOptions, context: CliContext): Promise<Runnin
       if (described instanceof CliError) throw described;
     }
     if (error instanceof ConfigError) {
-      throw new CliError('invalid config', { details: issuesOf(error).map(formatIssue) });
+      throw configErrorLines(error, undefined);
     }
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
       const { address, port } = error as Error & { address?: string; port?: number };

@@ -1,10 +1,15 @@
-import type { BucketStatus, ChainStatus, EntryState, EntryStatus } from '@429chain/core';
+import {
+  type BucketStatus,
+  type ChainStatus,
+  type EntryState,
+  type EntryStatus,
+  formatDuration,
+} from '@429chain/core';
 import type { Command } from 'commander';
 import { requestAdminApi } from '../admin/request-admin-api.ts';
 import { resolveAdminKey } from '../admin/resolve-admin-key.ts';
 import type { CliContext } from '../cli-context.ts';
 import type { Palette } from '../format/create-palette.ts';
-import { formatCountdown } from '../format/format-countdown.ts';
 import { formatTable } from '../format/format-table.ts';
 
 /** Options of `429chain status`. */
@@ -80,7 +85,7 @@ export function renderStatus(status: ChainStatus, origin: string, palette: Palet
     palette.bold('ENTRIES'),
   ];
   const resetsIn = (until: number | null | undefined) =>
-    until === null || until === undefined ? '-' : formatCountdown(until - status.at);
+    until === null || until === undefined ? '-' : formatDuration(until - status.at, { zero: 'now' });
   lines.push(
     ...formatTable({
       indent: 2,
@@ -126,17 +131,27 @@ export function renderStatus(status: ChainStatus, origin: string, palette: Palet
           { header: 'RESETS IN', align: 'right' },
         ],
         rows: status.buckets.map((bucket: BucketStatus) => [
-          [bucket.provider, bucket.model, bucket.key].filter(Boolean).join(' · '),
+          scopeOf(bucket),
           bucket.kind,
-          bucket.window,
+          // A sliding window: at most `limit` in any `windowMs`.
+          bucket.windowMs === null ? bucket.window : `any ${formatDuration(bucket.windowMs)}`,
           remainingOf(bucket),
-          bucket.source,
+          bucket.learnt ? `learnt (${bucket.learnt.evidence})` : bucket.source,
           bucket.kind === 'concurrency' ? '-' : resetsIn(bucket.resetAt),
         ]),
       }),
     );
+    const learnt = status.buckets.filter((bucket) => bucket.learnt !== undefined);
+    if (learnt.length > 0) {
+      lines.push('', palette.bold('LEARNT LIMITS'));
+      for (const bucket of learnt) lines.push(`  ${scopeOf(bucket)}: ${bucket.learnt?.note ?? ''}`);
+    }
   }
   return lines;
+}
+
+function scopeOf(bucket: BucketStatus): string {
+  return [bucket.provider, bucket.model, bucket.key].filter(Boolean).join(' · ');
 }
 
 /** `remaining/limit`, `in flight/limit` for concurrency; `?` where unknown. */
@@ -155,6 +170,8 @@ function stateStyle(state: EntryState, palette: Palette): (text: string) => stri
       return palette.cyan;
     case 'exhausted':
       return palette.yellow;
+    case 'probing':
+      return palette.cyan;
     case 'parked':
       return palette.magenta;
     case 'broken':

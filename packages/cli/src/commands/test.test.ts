@@ -127,7 +127,7 @@ describe('429chain test <chain> [prompt]', () => {
     );
     const run = await runCli(['test', 'default', 'hi'], { cwd: directory.path });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: invalid config in 429chain.yaml');
-    expect(run.stderr).toContain('  chains[0].entries[0].provider: unknown provider "p9"');
+    expect(run.stderr).toContain('Invalid config in 429chain.yaml:\n');
+    expect(run.stderr).toContain('  - chains[0].entries[0].provider: unknown provider "p9"');
   });
 });

@@ -1,5 +1,16 @@
-import { type AttemptRecord, createChain, type RequestRecord } from '@429chain/core';
+import {
+  type AttemptRecord,
+  createChain,
+  createRedactor,
+  parsePromptTarget,
+  pickEngineConfig,
+  type Redact,
+  type RequestRecord,
+  runPrompt,
+  UnknownTargetError,
+} from '@429chain/core';
 import type { ConfigFile } from '@429chain/server';
+import type { TestAnswer, TestInput } from '@429chain/server/admin-api';
 import { type Command, Option } from 'commander';
 import { requestAdminApi } from '../admin/request-admin-api.ts';
 import { resolveAdminKey } from '../admin/resolve-admin-key.ts';
@@ -8,7 +19,6 @@ import { CliError } from '../cli-error.ts';
 import { loadConfigFile } from '../config/load-config-file.ts';
 import { formatLatency } from '../format/format-latency.ts';
 import { formatTable } from '../format/format-table.ts';
-import { redactSecrets } from '../format/redact-secrets.ts';
 import { parsePositiveInteger } from '../options/parse-positive-integer.ts';
 import { readSseEvents } from '../stream/read-sse-events.ts';
 
@@ -93,8 +103,8 @@ state; with --server, the running server's state and request log are used.
 Exit code 0 when the chain answered, 1 when it did not.`,
     )
     .action(async (chainName: string, prompt: string, options: TestOptions) => {
-      let secrets: string[] = [];
-      const write = (text: string) => context.stdout.write(redactSecrets(text, secrets));
+      let redact: Redact = (text) => text;
+      const write = (text: string) => context.stdout.write(redact(text));
       const sink: ChunkSink | undefined = options.stream && !options.json ? write : undefined;
       let result: TestResult;
       if (options.server !== undefined) {
@@ -106,7 +116,7 @@ Exit code 0 when the chain answered, 1 when it did not.`,
           cwd: context.cwd,
           environmentFallback: true,
         });
-        secrets = secretsOf(configFile);
+        redact = createRedactor(secretsOf(configFile));
         result = await runInProcess({ chainName, prompt, options, configFile, sink });
       }
 
@@ -128,7 +138,7 @@ Exit code 0 when the chain answered, 1 when it did not.`,
         }
       }
       if (!result.answered) {
-        throw new CliError(redactSecrets(result.error ?? `not answered (status ${result.status})`, secrets), {
+        throw new CliError(redact(result.error ?? `not answered (status ${result.status})`), {
           detailsOnly: options.json === true,
         });
       }
@@ -143,42 +153,25 @@ async function runInProcess(input: {
   configFile: ConfigFile;
   sink: ChunkSink | undefined;
 }): Promise<TestResult> {
-  const config = input.configFile.config;
-  const known = config.chains.map((chain) => chain.name);
-  const slash = input.chainName.indexOf('/');
-  if (slash === -1 && !known.includes(input.chainName)) {
-    throw new CliError(`unknown chain "${input.chainName}" (chains: ${known.join(', ') || 'none'})`);
-  }
-  if (slash !== -1 && !config.providers.some((provider) => provider.id === input.chainName.slice(0, slash))) {
-    const providers = config.providers.map((provider) => provider.id).join(', ') || 'none';
-    throw new CliError(`unknown provider "${input.chainName.slice(0, slash)}" (providers: ${providers})`);
-  }
-
-  const chain = createChain(config as Parameters<typeof createChain>[0]);
+  const chain = createChain(pickEngineConfig(input.configFile.config));
   try {
-    const requestId = crypto.randomUUID();
-    const record = new Promise<RequestRecord>((resolve) => {
-      const off = chain.on('request-end', (event) => {
-        if (event.record.id !== requestId) return;
-        off();
-        resolve(event.record);
-      });
+    const { response, record } = await runPrompt({
+      chain,
+      target: input.chainName,
+      prompt: input.prompt,
+      stream: input.options.stream === true,
+      maxTokens: input.options.maxTokens,
+      metadata: { client: 'cli test' },
+      unknownChain: 'refuse',
+    }).catch((error: unknown) => {
+      if (error instanceof UnknownTargetError) {
+        const plural = error.what === 'chain' ? 'chains' : 'providers';
+        throw new CliError(
+          `unknown ${error.what} "${error.target}" (${plural}: ${error.known.join(', ') || 'none'})`,
+        );
+      }
+      throw error;
     });
-    const stream = input.options.stream === true;
-    const response = await chain.handle(
-      new Request('http://429chain.local/v1/chat/completions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: input.chainName,
-          stream,
-          stream_options: stream ? { include_usage: true } : undefined,
-          max_tokens: input.options.maxTokens,
-          messages: [{ role: 'user', content: input.prompt }],
-        }),
-      }),
-      { requestId, metadata: { client: 'cli test' } },
-    );
     const isStream = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     if (isStream && response.body) {
       const streamed = await readAnswerStream(response.body, input.sink);
@@ -210,16 +203,17 @@ async function runOnServer(input: {
     env: context.env,
     cwd: context.cwd,
   });
-  const slash = input.chainName.indexOf('/');
-  const target =
-    slash === -1
-      ? { chain: input.chainName }
-      : { provider: input.chainName.slice(0, slash), model: input.chainName.slice(slash + 1) };
+  const target = parsePromptTarget(input.chainName);
   const response = await requestAdminApi({
     baseUrl: options.server ?? '',
     path: '/api/test',
     method: 'POST',
-    body: { ...target, prompt: input.prompt, stream: options.stream === true, maxTokens: options.maxTokens },
+    body: {
+      ...target,
+      prompt: input.prompt,
+      stream: options.stream === true,
+      maxTokens: options.maxTokens,
+    } satisfies TestInput,
     adminKey,
     fetch: context.fetch,
     timeoutMs: 300_000,
@@ -231,14 +225,12 @@ async function runOnServer(input: {
     });
     return { ...streamed, status: response.status, record };
   }
-  const summary = (await response.json()) as {
-    ok: boolean;
-    status: number;
-    content: string | null;
-    answer: Record<string, unknown>;
-    record: RequestRecord;
+  const summary = (await response.json()) as TestAnswer;
+  return {
+    ...readAnswerBody(summary.ok, summary.answer as Record<string, unknown>),
+    status: summary.status,
+    record: summary.record,
   };
-  return { ...readAnswerBody(summary.ok, summary.answer), status: summary.status, record: summary.record };
 }
 
 /** The answer (or error) of a JSON chat completion. */

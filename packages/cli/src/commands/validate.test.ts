@@ -47,8 +47,9 @@ describe('429chain validate', () => {
     const run = await runCli(['validate'], { cwd: directory.path, env: { GROQ_API_KEY: 'gsk-test' } });
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([
-      'chains[0].entries[0].provider: unknown provider "grok" (known providers: groq)',
-      'settings.defaultChain: unknown chain "missing" (known chains: default, fast)',
+      'Invalid config in 429chain.yaml:',
+      '  - settings.defaultChain: unknown chain "missing" (known chains: default, fast)',
+      '  - chains[0].entries[0].provider: unknown provider "grok" (known providers: groq)',
     ]);
     expect(run.stdout).toBe('');
   });
@@ -57,14 +58,16 @@ describe('429chain validate', () => {
     writeConfig(directory.path, validConfig);
     const run = await runCli(['validate'], { cwd: directory.path });
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe('providers[0].apiKey: environment variable GROQ_API_KEY is not set');
+    expect(run.stderr.trim()).toBe(
+      'Invalid config in 429chain.yaml:\n  - providers[0].apiKey: environment variable GROQ_API_KEY is not set',
+    );
   });
 
   it('exits 1 on a YAML syntax error, naming its line and column, with no stack trace', async () => {
     writeConfig(directory.path, 'version: 1\nproviders:\n  - id: groq\n   type: groq\nchains: [\n');
     const run = await runCli(['validate'], { cwd: directory.path });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^line \d+, column \d+: /m);
+    expect(run.stderr).toMatch(/^ {2}- line \d+, column \d+: /m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -1,10 +1,10 @@
 import type { ChainConfig, ConfigIssue } from '@429chain/core';
 import { ConfigError } from '@429chain/core';
-import { ConfigFile } from '@429chain/server';
+import { ConfigFile, explainFileError } from '@429chain/server';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
 import { CliError } from '../cli-error.ts';
-import { displayPath, formatIssue, isMissingFile, issuesOf } from '../config/describe-config-error.ts';
+import { configErrorLines, displayPath, isMissingFile, issuesOf } from '../config/describe-config-error.ts';
 import { describeConfigCandidates, resolveConfigPath } from '../config/resolve-config-path.ts';
 
 /** What `validate --json` prints. */
@@ -54,10 +54,17 @@ Exit code 0 when the file is valid, 1 with one "path: message" line per problem.
         return;
       }
       if (!report.valid) {
-        const lines = report.issues.map((issue) =>
-          issue.path ? formatIssue(issue) : `error: ${issue.message}`,
-        );
-        throw new CliError('invalid config', { details: lines, detailsOnly: true });
+        // A file with problems prints them as the server does; a missing or unreadable file, one error line.
+        if (fromConfig.has(report)) {
+          throw configErrorLines(
+            new ConfigError(report.issues),
+            report.path === null ? undefined : displayPath(report.path, context.cwd),
+          );
+        }
+        throw new CliError('invalid config', {
+          details: report.issues.map((issue) => `error: ${issue.message}`),
+          detailsOnly: true,
+        });
       }
       const shown = displayPath(report.path ?? '', context.cwd);
       const chains = report.chains
@@ -71,6 +78,9 @@ Exit code 0 when the file is valid, 1 with one "path: message" line per problem.
       );
     });
 }
+
+/** Reports whose issues are the file's own problems (not a missing or unreadable file). */
+const fromConfig = new WeakSet<ValidationReport>();
 
 /** Loads the file with the server's ConfigFile and turns the outcome into a report. */
 async function validateConfig(explicit: string | undefined, context: CliContext): Promise<ValidationReport> {
@@ -94,7 +104,11 @@ async function validateConfig(explicit: string | undefined, context: CliContext)
     const file = await ConfigFile.load(path, { env: context.env });
     return { valid: true, path, issues: [], ...summarize(file.config) };
   } catch (error) {
-    if (error instanceof ConfigError) return invalid(issuesOf(error));
+    if (error instanceof ConfigError) {
+      const report = invalid(issuesOf(error));
+      fromConfig.add(report);
+      return report;
+    }
     if (isMissingFile(error)) {
       return invalid([
         {
@@ -104,9 +118,9 @@ async function validateConfig(explicit: string | undefined, context: CliContext)
       ]);
     }
     if (error instanceof Error && 'code' in error) {
-      return invalid([
-        { path: '', message: `cannot read ${displayPath(path, context.cwd)}: ${error.message}` },
-      ]);
+      const message =
+        explainFileError(error, 'read') ?? `cannot read ${displayPath(path, context.cwd)}: ${error.message}`;
+      return invalid([{ path: '', message }]);
     }
     throw error;
   }

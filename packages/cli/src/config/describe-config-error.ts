@@ -1,11 +1,7 @@
 import { relative } from 'node:path';
 import { ConfigError, type ConfigIssue } from '@429chain/core';
+import { explainFileError } from '@429chain/server';
 import { CliError } from '../cli-error.ts';
-
-/** A config problem as `path: message`, or the message alone when it has no path (a file-level problem). */
-export function formatIssue(issue: ConfigIssue): string {
-  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
-}
 
 /** A ConfigError's problems, the document's root named `(root)` rather than left blank. */
 export function issuesOf(error: ConfigError): ConfigIssue[] {
@@ -15,6 +11,15 @@ export function issuesOf(error: ConfigError): ConfigIssue[] {
 /** Whether an error says that a file does not exist. */
 export function isMissingFile(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+}
+
+/**
+ * A config's problems as docs/configuration.md shows them, the same lines the server prints:
+ * `Invalid config in 429chain.yaml:` and one `  - path: message` line per problem.
+ */
+export function configErrorLines(error: ConfigError, shown: string | undefined): CliError {
+  const lines = new ConfigError(error.issues, { source: shown }).message.split('\n');
+  return new CliError('invalid config', { details: lines, detailsOnly: true });
 }
 
 /** Options of {@link describeConfigError}. */
@@ -31,15 +36,13 @@ export interface DescribeConfigErrorOptions {
  */
 export function describeConfigError(error: unknown, { path, cwd }: DescribeConfigErrorOptions): unknown {
   const shown = displayPath(path, cwd);
-  if (error instanceof ConfigError) {
-    return new CliError(`invalid config in ${shown}`, { details: issuesOf(error).map(formatIssue) });
-  }
+  if (error instanceof ConfigError) return configErrorLines(error, shown);
   // File-system errors about this very file (not, say, the port being in use).
   if (!(error instanceof Error && 'path' in error && error.path === path)) return error;
   if (isMissingFile(error)) {
     return new CliError(`no config file at ${shown} (create one with \`429chain init\`)`);
   }
-  return new CliError(`cannot read ${shown}: ${error.message}`);
+  return new CliError(explainFileError(error, 'read') ?? `cannot read ${shown}: ${error.message}`);
 }
 
 /** A path relative to the working directory when it lies inside it, else absolute. */

@@ -26,7 +26,9 @@ export function starterProviders(): StarterProvider[] {
  * out of the file with `${NAME}` references, and builds a `default` chain over the free tiers
  * of Groq, Cerebras, Gemini and OpenRouter. It validates with core's `parseConfig`.
  */
-export function starterConfig(): string {
+export function starterConfig(options: { strategy?: 'ordered' | 'expiring-first' } = {}): string {
+  const strategyLine =
+    options.strategy === 'expiring-first' ? '    strategy: expiring-first' : '    # strategy: expiring-first';
   const providers = starterProviders();
   const first = providers[0];
   const providerBlocks = providers.map(({ preset, envKey }, index) => {
@@ -66,6 +68,7 @@ export function starterConfig(): string {
         '        #   vision: false          # image inputs',
         '        #   jsonMode: true         # response_format',
         '        #   prefill: false         # can finish a stream another entry began',
+        '        # tier: 1                  # with strategy: expiring-first (see the chain below)',
       );
     }
     return lines.join('\n');
@@ -102,7 +105,7 @@ settings:
   # adminKeys:
   #   - "\${CHAIN429_ADMIN_KEY}"
   # dbPath: ./data/429chain.db    # request log and rate-limit state (SQLite)
-  # cooldownDefaultMs: 60000      # cooldown after a 429 that gives no reset time
+  # cooldownDefaultMs: 60000      # the window assumed for a 429 that gives no reset time
   # requestTimeoutMs: 30000       # time allowed for an upstream's response headers
   # requestBudgetMs: 60000        # time allowed to find an answer across all entries
   #
@@ -127,6 +130,12 @@ ${providerBlocks.join('\n')}
 # --- chains: ordered lists of provider + model, tried in turn ------------------------
 chains:
   - name: default
+    # Entries are tried in order (a preference order). For interchangeable free models,
+    # \`strategy: expiring-first\` answers more of them: within a tier it spends first the
+    # capacity that expires soonest (a per-minute window before a daily pool), tries
+    # entries whose limits are unknown early, and paces daily pools; give paid fallbacks
+    # a higher \`tier\` (tiers are tried in order, lowest first).
+${strategyLine}
     entries:
 ${entryBlocks.join('\n')}
   # A second chain, selected with \`model: fast\`:

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { findControlCharacter } from './find-control-character.ts';
 
 /**
- * The config file's schema. The same schema validates the file the server reads
- * and the object `createChain()` receives. It accepts the original 429chain v1
- * `config.yaml` unchanged (every v1 key is here) and adds our own keys.
+ * The engine's config schema: providers, chains and engine settings, as `createChain()`
+ * receives them. The server's config file schema extends it with the proxy's settings;
+ * together they accept the original 429chain v1 `config.yaml` unchanged.
  */
 
 const milliseconds = z.number().int().min(0);
@@ -40,13 +41,19 @@ export const capabilitiesSchema = z.strictObject({
   jsonMode: z.boolean().optional(),
   /** Continues an assistant prefill, so it can finish a stream another entry began. @default false */
   prefill: z.boolean().optional(),
+  /** With `vision: false`, take requests with images, the images replaced by a note, instead of skipping the entry. @default false */
+  dropImages: z.boolean().optional(),
 });
 
 const identifier = (what: string) =>
   z
     .string()
     .min(1, { error: `${what} must not be empty` })
-    .refine((value) => !value.includes('/'), { error: `${what} must not contain "/"` });
+    .refine((value) => !value.includes('/'), { error: `${what} must not contain "/"` })
+    .refine((value) => findControlCharacter(value) === undefined, {
+      error: (issue) =>
+        `${what} must not contain control characters (found ${findControlCharacter(String(issue.input))})`,
+    });
 
 /** One provider account (or several keys of it). */
 export const providerSchema = z.strictObject({
@@ -85,6 +92,11 @@ export const entrySchema = z.strictObject({
   capabilities: capabilitiesSchema.optional(),
   /** Manual limits for this entry only (per key and model). */
   rateLimits: rateLimitsSchema.omit({ scope: true }).optional(),
+  /**
+   * Entries of a chain with `strategy: expiring-first` that share a tier are interchangeable;
+   * lower tiers are tried first, in strict order between tiers. @default 1
+   */
+  tier: positiveCount.optional(),
 });
 
 /** An ordered list of entries, tried in turn. */
@@ -94,59 +106,44 @@ export const chainSchema = z.strictObject({
   /** `embedding` chains serve `POST /v1/embeddings`. @default 'chat' */
   kind: z.enum(['chat', 'embedding']).optional(),
   entries: z.array(entrySchema).min(1, { error: 'a chain needs at least one entry' }),
+  /**
+   * `ordered` tries the entries in order. `expiring-first` spends, within a tier, the capacity
+   * that expires soonest first (a per-minute window before a daily pool), tries entries whose
+   * limits are unknown early, and paces daily pools to their reset. @default 'ordered'
+   */
+  strategy: z.enum(['ordered', 'expiring-first']).optional(),
 });
 
-/** Where rate-limit state lives. */
-export const storeSettingsSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('memory'),
-    /** Snapshot the state into the server's database so it survives a restart (server only). @default true */
-    persist: z.boolean().optional(),
-  }),
-  z.strictObject({ type: z.literal('sqlite'), path: z.string().min(1).optional() }),
-  z.strictObject({ type: z.literal('redis'), url: z.string().min(1), prefix: z.string().optional() }),
-]);
-
-/** Engine and server settings. Every v1 key is accepted. */
-export const settingsSchema = z.strictObject({
-  // Server (ignored by core)
-  /** Port the proxy listens on. @default 3429 */
-  port: z.number().int().min(0).max(65535).optional(),
-  /** Host the proxy binds. @default '127.0.0.1' */
-  host: z.string().min(1).optional(),
-  /** Client keys accepted on `/v1` (Bearer or x-api-key). */
-  apiKeys: z.array(z.string().min(1, { error: 'API key must not be empty' })).optional(),
-  /** Keys accepted on the admin API `/api`. */
-  adminKeys: z.array(z.string().min(1, { error: 'admin key must not be empty' })).optional(),
+/**
+ * Engine settings: what `createChain()` reads. The server's settings schema extends this one
+ * with the proxy's own keys (port, client and admin keys, database, store), so the config
+ * file is validated by the server's schema and `createChain()` by this one, where a server key
+ * is an error.
+ */
+export const engineSettingsSchema = z.strictObject({
+  // Client surfaces
   /**
-   * Serve `/metrics` without a key. When client keys are set, the metrics (providers, models,
-   * quotas) need an admin key unless this is `true`. @default true without client keys, else false
+   * Model names clients send, as globs (`*` matches anything), mapped onto a chain or a
+   * `provider/model`: coding agents send their own ids (`"claude-*": default`). A chain name or
+   * `provider/model` the client sends is never aliased.
    */
-  publicMetrics: z.boolean().optional(),
-  /** Log verbosity (v1 accepted trace…fatal). @default 'info' */
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
-  /** SQLite file for the request log and rate-limit state. */
-  dbPath: z.string().min(1).optional(),
-  /** Request log retention in days. @default 30 */
-  logRetentionDays: z.number().positive().optional(),
-  /** Request log retention in rows. @default 100000 */
-  logMaxRows: positiveCount.optional(),
-  /** Largest request body accepted, in bytes. @default 4194304 */
-  bodyLimitBytes: positiveCount.optional(),
-  /** Rate-limit store. @default { type: 'memory' } (the server snapshots it into its database file) */
-  store: storeSettingsSchema.optional(),
-  /** What to do when the store fails: keep serving from memory, or refuse. @default 'allow' */
-  onStoreError: z.enum(['allow', 'deny']).optional(),
+  modelAliases: z.record(z.string().min(1), z.string().min(1)).optional(),
   /**
-   * After this long without a request, run one full garbage collection that hands the heap a
-   * busy spell grew back to the operating system (ms); 0 turns it off. @default 5000
+   * An exhausted chain's 429 tells clients to retry after `Retry-After`; when that is further
+   * off than this (ms), it also says `x-should-retry: false`, so SDKs fail fast instead of
+   * sleeping. @default 10000
    */
-  compactMemoryAfterIdleMs: z.number().int().min(0).optional(),
+  clientRetryMaxWaitMs: milliseconds.optional(),
+  /** Responses kept for `previous_response_id` and `GET /v1/responses/{id}` (the oldest go first). @default 1000 in memory, 10000 in the server's database */
+  responseStoreMaxResponses: positiveCount.optional(),
 
   // Routing
   /** Chain used when `model` names no chain and no provider/model. */
   defaultChain: z.string().min(1, { error: 'defaultChain must not be empty' }).optional(),
-  /** Cooldown after a 429 that gives no reset time. @default 60000 */
+  /**
+   * The window assumed for a 429 that gives no reset time: the cooldown ends when that window,
+   * counted from the oldest request accepted in it, has passed. @default 60000
+   */
   cooldownDefaultMs: milliseconds.optional(),
   /** Time allowed for an upstream's response headers (and a whole non-streaming answer). @default 30000 */
   requestTimeoutMs: z.number().int().min(1).optional(),
@@ -162,8 +159,21 @@ export const settingsSchema = z.strictObject({
   retryWaitMs: milliseconds.optional(),
   /** Consecutive failures that open an entry's circuit. @default 3 */
   circuitFailureThreshold: positiveCount.optional(),
-  /** How long an open circuit stays open before one probe. @default 30000 */
-  circuitCooldownMs: milliseconds.optional(),
+  /** Shortest time an open circuit stays open before one probe (ms). @default 2000 */
+  circuitMinOpenMs: milliseconds.optional(),
+  /**
+   * Longest time an open circuit stays open (ms). It stays open for a quarter of the outage's
+   * age so far (at least `circuitMinOpenMs`, ±20 %), up to this. @default 60000
+   */
+  circuitMaxOpenMs: milliseconds.optional(),
+  /** Longest wait for a probe's first token (ms); a probe is also never retried. @default 5000 */
+  probeFirstTokenTimeoutMs: z.number().int().min(1).optional(),
+  /**
+   * Probe an entry whose circuit is open in the background when no request arrives: `free`
+   * where the provider has a free endpoint to ask (`GET /models`), `all` also with a one-token
+   * completion elsewhere (costs quota), `off` never. @default 'free'
+   */
+  backgroundProbes: z.enum(['free', 'all', 'off']).optional(),
   /** Move `reasoning_content` into `content` for clients that only read content (v1). @default false */
   normalizeResponses: z.boolean().optional(),
   /** Mid-stream failures before the entry's cooldown escalates (v1). @default 3 */
@@ -180,13 +190,27 @@ export const settingsSchema = z.strictObject({
   queueMaxWaitMs: milliseconds.optional(),
   /** Most requests waiting at once. @default 100 */
   queueMaxSize: positiveCount.optional(),
+
+  // Bounds on what clients and upstreams can make the engine hold
+  /**
+   * Let `provider/model` reach models that neither the provider's `models` nor a chain names.
+   * @default false
+   */
+  allowUnlistedModels: z.boolean().optional(),
+  /** Most distinct unlisted `provider/model` names let through (allowUnlistedModels). @default 100 */
+  unlistedModelLimit: positiveCount.optional(),
+  /**
+   * Largest upstream SSE event (and so line) held while it arrives, counted in characters of
+   * the decoded text (never more than its bytes); a longer one is an upstream fault. @default 16777216
+   */
+  streamEventLimitBytes: z.number().int().min(1024).optional(),
 });
 
-/** The whole config file. */
+/** The engine's whole config (the config file's shape, with engine settings only). */
 export const configSchema = z.strictObject({
   /** Config format version; v1 files say 1. */
   version: z.literal(1, { error: 'version must be 1' }).optional(),
-  settings: settingsSchema.optional(),
+  settings: engineSettingsSchema.optional(),
   providers: z.array(providerSchema),
   chains: z.array(chainSchema),
 });
@@ -198,6 +222,7 @@ export type ChainConfig = z.output<typeof configSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
 export type ChainDefinition = z.output<typeof chainSchema>;
 export type EntryConfig = z.output<typeof entrySchema>;
-export type SettingsConfig = z.output<typeof settingsSchema>;
+/** Engine settings as validated. */
+export type SettingsConfig = z.output<typeof engineSettingsSchema>;
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
 export type Capabilities = z.output<typeof capabilitiesSchema>;

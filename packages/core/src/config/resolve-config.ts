@@ -1,6 +1,7 @@
 import { resolvePreset } from '../providers/presets/index.ts';
 import type { ProviderPreset } from '../providers/provider-preset.ts';
 import type { Capabilities, ChainConfig, RateLimitsConfig } from './config-schema.ts';
+import { compileAliases, type ModelAlias } from './model-aliases.ts';
 import { createRedactor, type Redact } from './redact-secrets.ts';
 
 /** Engine settings with every default applied. */
@@ -14,7 +15,10 @@ export interface EngineSettings {
   timeoutCooldownMs: number;
   retryWaitMs: number;
   circuitFailureThreshold: number;
-  circuitCooldownMs: number;
+  circuitMinOpenMs: number;
+  circuitMaxOpenMs: number;
+  probeFirstTokenTimeoutMs: number;
+  backgroundProbes: 'free' | 'all' | 'off';
   normalizeResponses: boolean;
   midStreamFailureThreshold: number;
   midStreamCooldownMs: number;
@@ -22,6 +26,11 @@ export interface EngineSettings {
   queueMode: boolean;
   queueMaxWaitMs: number;
   queueMaxSize: number;
+  /** Beyond this Retry-After (ms), an exhausted chain's 429 also says `x-should-retry: false`. */
+  clientRetryMaxWaitMs: number;
+  allowUnlistedModels: boolean;
+  unlistedModelLimit: number;
+  streamEventLimitBytes: number;
 }
 
 /** One API key of a provider. The value never leaves the engine. */
@@ -45,8 +54,12 @@ export interface ResolvedProvider {
   baseUrl: string;
   keys: ProviderKey[];
   timeoutMs: number;
+  /** Largest upstream SSE event held while it arrives (`settings.streamEventLimitBytes`). */
+  streamEventLimitBytes: number;
   headers: Record<string, string>;
   rateLimits: RateLimitsConfig | undefined;
+  /** Models `provider/model` may address: the provider's `models` (else its preset's suggestions) and every model a chain names for it. */
+  models: Set<string>;
 }
 
 /** A chain entry bound to its provider. */
@@ -55,12 +68,16 @@ export interface ResolvedEntry {
   model: string;
   capabilities: Capabilities;
   rateLimits: Omit<RateLimitsConfig, 'scope'> | undefined;
+  /** Its tier in an `expiring-first` chain. */
+  tier: number;
 }
 
 /** A chain with its entries resolved. */
 export interface ResolvedChain {
   name: string;
   kind: 'chat' | 'embedding';
+  /** How its entries are ordered for each request. */
+  strategy: 'ordered' | 'expiring-first';
   entries: ResolvedEntry[];
 }
 
@@ -71,10 +88,17 @@ export interface ResolvedConfig {
   chains: Map<string, ResolvedChain>;
   /** Removes every provider key and header value from a text. */
   redact: Redact;
+  /** `settings.modelAliases`, compiled, in the config's order. */
+  aliases: ModelAlias[];
+  /**
+   * `provider/model` names outside {@link ResolvedProvider.models} that were let through
+   * (`settings.allowUnlistedModels`), at most `settings.unlistedModelLimit` of them.
+   */
+  unlistedModels: Set<string>;
 }
 
-/** Applies defaults and binds presets and keys. The config must already be valid. */
-export function resolveConfig(config: ChainConfig): ResolvedConfig {
+/** Applies defaults and binds presets (the built-in ones and `presets`) and keys. The config must already be valid. */
+export function resolveConfig(config: ChainConfig, presets: readonly ProviderPreset[] = []): ResolvedConfig {
   const settings = config.settings ?? {};
   const engineSettings: EngineSettings = {
     defaultChain: settings.defaultChain,
@@ -86,7 +110,10 @@ export function resolveConfig(config: ChainConfig): ResolvedConfig {
     timeoutCooldownMs: settings.timeoutCooldownMs ?? 15_000,
     retryWaitMs: settings.retryWaitMs ?? 0,
     circuitFailureThreshold: settings.circuitFailureThreshold ?? 3,
-    circuitCooldownMs: settings.circuitCooldownMs ?? 30_000,
+    circuitMinOpenMs: settings.circuitMinOpenMs ?? 2_000,
+    circuitMaxOpenMs: settings.circuitMaxOpenMs ?? 60_000,
+    probeFirstTokenTimeoutMs: settings.probeFirstTokenTimeoutMs ?? 5_000,
+    backgroundProbes: settings.backgroundProbes ?? 'free',
     normalizeResponses: settings.normalizeResponses ?? false,
     midStreamFailureThreshold: settings.midStreamFailureThreshold ?? 3,
     midStreamCooldownMs: settings.midStreamCooldownMs ?? 120_000,
@@ -94,11 +121,15 @@ export function resolveConfig(config: ChainConfig): ResolvedConfig {
     queueMode: settings.queueMode ?? false,
     queueMaxWaitMs: settings.queueMaxWaitMs ?? 120_000,
     queueMaxSize: settings.queueMaxSize ?? 100,
+    clientRetryMaxWaitMs: settings.clientRetryMaxWaitMs ?? 10_000,
+    allowUnlistedModels: settings.allowUnlistedModels ?? false,
+    unlistedModelLimit: settings.unlistedModelLimit ?? 100,
+    streamEventLimitBytes: settings.streamEventLimitBytes ?? 16 * 1024 * 1024,
   };
 
   const providers = new Map<string, ResolvedProvider>();
   for (const provider of config.providers) {
-    const preset = resolvePreset(provider.type);
+    const preset = resolvePreset(provider.type, presets);
     if (!preset) throw new Error(`unknown provider type "${provider.type}" (validate the config first)`);
     const values = provider.apiKeys ?? (provider.apiKey !== undefined ? [provider.apiKey] : ['']);
     const baseUrl = (provider.baseUrl ?? preset.baseUrl ?? '')
@@ -112,8 +143,10 @@ export function resolveConfig(config: ChainConfig): ResolvedConfig {
       baseUrl,
       keys: values.map((value, position) => describeKey(value, position)),
       timeoutMs: provider.timeout ?? engineSettings.requestTimeoutMs,
+      streamEventLimitBytes: engineSettings.streamEventLimitBytes,
       headers: provider.headers ?? {},
       rateLimits: provider.rateLimits,
+      models: new Set(provider.models ?? preset.suggestedModels),
     });
   }
 
@@ -122,19 +155,43 @@ export function resolveConfig(config: ChainConfig): ResolvedConfig {
     chains.set(chain.name, {
       name: chain.name,
       kind: chain.kind ?? 'chat',
-      entries: chain.entries.map((entry) => ({
-        provider: providers.get(entry.provider)!,
-        model: entry.model,
-        capabilities: entry.capabilities ?? {},
-        rateLimits: entry.rateLimits,
-      })),
+      strategy: chain.strategy ?? 'ordered',
+      entries: chain.entries.map((entry) => {
+        const provider = providers.get(entry.provider)!;
+        provider.models.add(entry.model);
+        return {
+          provider,
+          model: entry.model,
+          capabilities: entry.capabilities ?? {},
+          rateLimits: entry.rateLimits,
+          tier: entry.tier ?? 1,
+        };
+      }),
     });
   }
   const secrets = [...providers.values()].flatMap((provider) => [
     ...provider.keys.map((key) => key.value),
     ...Object.values(provider.headers),
+    ...urlCredentials(provider.baseUrl),
   ]);
-  return { settings: engineSettings, providers, chains, redact: createRedactor(secrets) };
+  return {
+    settings: engineSettings,
+    providers,
+    chains,
+    redact: createRedactor(secrets),
+    aliases: compileAliases(settings.modelAliases),
+    unlistedModels: new Set(),
+  };
+}
+
+/** The password of a URL with credentials (`https://user:secret@host`), as a secret to redact. */
+function urlCredentials(url: string): string[] {
+  try {
+    const { password } = new URL(url);
+    return password ? [decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
 }
 
 function describeKey(value: string, position: number): ProviderKey {

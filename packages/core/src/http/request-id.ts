@@ -33,3 +33,12 @@ export function createRequestId(now: number = Date.now()): string {
   }
   return id;
 }
+
+/** The headers that name a request on an answer the engine makes itself (errors, model lists). */
+export function requestIdHeaders(requestId: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-request-id': requestId,
+    'x-429chain-request-id': requestId,
+  };
+}

@@ -146,6 +146,8 @@ describe('classifyFailure of 429', () => {
     );
     expect(verdict).toEqual({
       kind: 'rate-limit',
+      subject: 'requests',
+      limits: [{ kind: 'requests', limit: 3, window: 'minute', evidence: 'message' }],
       scope: 'model',
       window: 'minute',
       retryAt: NOW + 20_000,

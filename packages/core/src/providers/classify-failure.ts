@@ -3,6 +3,7 @@ import { nextDailyReset, nextWindowEnd } from './daily-reset.ts';
 import { parseDuration, parseResetValue, parseRetryAfter, parseRetryHint } from './parse-reset.ts';
 import type { DailyResetClock, ErrorAnswer, FailureClassification, FailureKind } from './provider-preset.ts';
 import { type ErrorBodyInfo, readErrorBody } from './read-error-body.ts';
+import { readStatedLimits } from './read-stated-limits.ts';
 
 /** What a preset may tell the shared classifier. */
 export interface ClassifyFailureOptions {
@@ -30,7 +31,7 @@ export interface ClassifyFailureOptions {
 export type LimitSubject = 'requests' | 'tokens';
 
 /**
- * The shared classifier (DESIGN.md §3): reads status, body and headers of a failed answer
+ * The shared classifier (docs/rate-limits.md, "What each failure does"): reads status, body and headers of a failed answer
  * the way most OpenAI-compatible providers write them. Presets wrap it with their own rules.
  */
 export function classifyFailure(
@@ -45,11 +46,21 @@ export function classifyFailure(
   const retryAt =
     (trustHints ? findRetryAt(answer, body, options.extraText) : undefined) ??
     clockRetryAt(verdict, answer.now, options);
+  const limited = verdict.kind === 'rate-limit' || verdict.kind === 'quota';
   return {
     kind: verdict.kind,
     scope: verdict.scope,
     window: verdict.window,
     retryAt,
+    subject: verdict.subject,
+    limits: limited
+      ? readStatedLimits(body, {
+          headers: answer.headers,
+          window: verdict.window,
+          subject: verdict.subject,
+          extraText: options.extraText,
+        })
+      : undefined,
     reason: failureReason(answer.status, verdict.label, retryAt, answer.now),
     message: messageOf(answer, body),
     code: body.code,
@@ -107,6 +118,7 @@ interface Verdict {
   label: string;
   window?: BucketWindow | undefined;
   scope?: 'key' | 'model' | undefined;
+  subject?: LimitSubject | undefined;
 }
 
 function decide(status: number, body: ErrorBodyInfo, wording: string): Verdict {
@@ -137,14 +149,20 @@ function decideTooManyRequests(body: ErrorBodyInfo, wording: string): Verdict {
   const window = windowOfBody(body, wording);
   const subject = subjectFromWording(wording);
   if (window === 'day' || window === 'month') {
-    return { kind: 'quota', scope: 'model', window, label: limitLabel(subject, window) };
+    return { kind: 'quota', scope: 'model', window, subject, label: limitLabel(subject, window) };
   }
   if (saysNoCredit(wording)) return { kind: 'no-credit', scope: 'key', label: 'out of credit' };
   if (window === undefined && /concurren/i.test(wording)) {
     return { kind: 'rate-limit', scope: 'model', label: 'concurrent requests' };
   }
   const shortWindow = window ?? 'minute';
-  return { kind: 'rate-limit', scope: 'model', window: shortWindow, label: limitLabel(subject, shortWindow) };
+  return {
+    kind: 'rate-limit',
+    scope: 'model',
+    window: shortWindow,
+    subject,
+    label: limitLabel(subject, shortWindow),
+  };
 }
 
 /**
@@ -209,6 +227,7 @@ export function windowOfBody(body: ErrorBodyInfo, wording = wordingOf(body)): Bu
 
 const WINDOW_LENGTH: Readonly<Record<BucketWindow, number>> = {
   none: 0,
+  rolling: 0,
   second: 1,
   minute: 2,
   hour: 3,

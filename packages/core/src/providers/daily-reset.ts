@@ -23,9 +23,23 @@ const pacificParts = (): Intl.DateTimeFormat =>
     second: 'numeric',
   }));
 
+/**
+ * The last answer per clock: it holds for every moment from when it was asked until that reset,
+ * which spares the hot path the time-zone arithmetic (three `formatToParts` for Los Angeles) on
+ * every request.
+ */
+const lastReset: Record<DailyResetClock, { from: number; next: number } | undefined> = {
+  utc: undefined,
+  pacific: undefined,
+};
+
 /** When a provider's daily quota next resets (epoch ms): 00:00 UTC, or midnight in Los Angeles (DST-aware). */
 export function nextDailyReset(clock: DailyResetClock, now: number): number {
-  return clock === 'pacific' ? nextPacificMidnight(now) : nextUtcMidnight(now);
+  const known = lastReset[clock];
+  if (known !== undefined && now >= known.from && now < known.next) return known.next;
+  const next = clock === 'pacific' ? nextPacificMidnight(now) : nextUtcMidnight(now);
+  lastReset[clock] = { from: now, next };
+  return next;
 }
 
 /** The next wall-clock boundary of a window (epoch ms): second, minute, hour, UTC midnight, UTC month start. */
@@ -44,7 +58,8 @@ export function nextWindowEnd(window: BucketWindow, now: number): number {
       return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
     }
     case 'none':
-      // A concurrency bucket has no window: nothing to wait for.
+    case 'rolling':
+      // A concurrency bucket has no window, a rolling one no boundary: nothing to wait for.
       return now;
   }
 }

@@ -1,7 +1,8 @@
+import type { TokenUsage } from '../events/request-record.ts';
 import type { BucketKind, BucketWindow } from '../rate-limit/bucket.ts';
 
 /**
- * How a failed upstream answer is treated (see DESIGN.md §3).
+ * How a failed upstream answer is treated (docs/rate-limits.md, "What each failure does").
  *
  * - `rate-limit`: a short-window 429 (per minute, per second). Next entry at once;
  *   the scope cools down until `retryAt`, else the default cooldown.
@@ -26,6 +27,27 @@ export type FailureKind =
   | 'not-found'
   | 'server';
 
+/**
+ * A limit an error answer states: in its headers (OpenRouter's `X-RateLimit-Limit` on a 429), in
+ * its body (Gemini's `quotaValue`), or in its wording (Groq's "Limit 30", GitHub's "50 per
+ * 86400s"). The engine keeps each as a learnt bucket.
+ */
+export interface StatedLimit {
+  kind: 'requests' | 'tokens';
+  /** The limit. */
+  limit: number;
+  /** The window the provider names (`minute` for RPM), when it names one. */
+  window?: BucketWindow | undefined;
+  /** A window length the provider states in numbers (ms), e.g. GitHub's "per 86400s". */
+  windowMs?: number | undefined;
+  /** Where the answer said it. */
+  evidence: 'header' | 'body' | 'message';
+  /** The header it was read from, for `header` evidence (a preset's header buckets may read it already). */
+  header?: string | undefined;
+  /** Whether it limits the key across its models, or the key and this model. @default the verdict's scope */
+  scope?: 'key' | 'model' | undefined;
+}
+
 /** The verdict on one failed upstream answer. */
 export interface FailureClassification {
   kind: FailureKind;
@@ -39,6 +61,10 @@ export interface FailureClassification {
   window?: BucketWindow | undefined;
   /** When the limit clears (epoch ms), when the answer says. */
   retryAt?: number | undefined;
+  /** What the limit counts, when the answer says. */
+  subject?: 'requests' | 'tokens' | undefined;
+  /** The limits the answer states; each becomes a learnt bucket. */
+  limits?: StatedLimit[] | undefined;
   /** Human-readable reason for the trail, e.g. `429 requests per day`. */
   reason: string;
   /** The provider's own error message, for the client when the error is returned as is. */
@@ -144,8 +170,33 @@ export interface ProviderPreset {
   acceptsStreamOptions?: boolean | undefined;
   /** Whether it rate-limits at all; a local Ollama is never cooled down. @default true */
   rateLimited?: boolean | undefined;
+  /**
+   * Whether it serves `GET /models`, which costs no quota: a broken entry is then probed with it
+   * in the background (`settings.backgroundProbes`). @default true
+   */
+  modelsEndpoint?: boolean | undefined;
   /** Published free-tier limits, to pre-fill forms; not enforced unless configured. */
   knownLimits?: RateLimits | undefined;
-  /** Reads an error answer. Presets wrap the shared classifier with their own rules. */
+  /**
+   * Rewrites a chat body into what this provider accepts, consistently across the whole history
+   * (tool-call id shapes, fields it rejects), before every send (see `portable-history.ts`).
+   * @default drops provider-only assistant fields (`reasoning_content`, `x_groq`, …)
+   */
+  rewriteRequest?: ((body: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  /** Reads an error answer: the shared classifier, or a preset's own rules around it. */
   classify(answer: ErrorAnswer, context: PresetContext): FailureClassification;
+  /** Reads usage a provider puts outside a chunk's `usage` (Groq's `x_groq.usage`). */
+  readUsage?: ((chunk: Record<string, unknown>) => TokenUsage | undefined) | undefined;
 }
+
+/**
+ * What a preset is written as: a {@link ProviderPreset} whose `classify` may be left out (the
+ * shared classifier then reads its errors). {@link definePreset} fills it in.
+ */
+export type ProviderPresetSettings = Omit<ProviderPreset, 'classify'> & {
+  /**
+   * Reads an error answer. Presets wrap the shared classifier with their own rules.
+   * @default the shared classifier, `classifyFailure(answer)`
+   */
+  classify?: ProviderPreset['classify'] | undefined;
+};

@@ -1,5 +1,5 @@
 /**
- * One test per trap of PROVIDERS.md that is about reading answers (1, 2, 4, 5, 6, 9).
+ * One test per provider trap (docs/providers.md) that is about reading answers (1, 2, 4, 5, 6, 9).
  * Traps 3, 7, 8, 10, 11 and 12 are the router's and the stream reader's.
  */
 import { describe, expect, test } from 'vitest';

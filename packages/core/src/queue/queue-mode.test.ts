@@ -1,5 +1,5 @@
 /**
- * Queue mode (DESIGN.md §3, last paragraph), through `createChain(...).fetch(...)` against
+ * Queue mode (docs/rate-limits.md, "Release no more than is known"), through `createChain(...).fetch(...)` against
  * a loopback mock provider: a request that finds every entry rate-limited waits for the
  * earliest reset instead of answering 429, within bounds of time and size.
  */
@@ -279,7 +279,9 @@ describe('with queueMode', () => {
       'provider-2',
     ]);
     expect(waiters[2]!.done).toBe(false);
-    expect((await chain.status()).queue.size).toBe(1);
+    // Woken when the second probe's answer arrived, the third found nothing and waits at the head.
+    await queueSize(chain, 1);
+    expect(waiters[2]!.done).toBe(false);
     expect(mock.requestsFor(firstModel)).toHaveLength(2);
     expect(mock.requestsFor(secondModel)).toHaveLength(2);
 

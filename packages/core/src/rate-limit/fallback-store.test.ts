@@ -34,6 +34,8 @@ function flakyStore(): RateLimitStore & { mode: 'up' | 'failing' | 'hanging'; cl
   return Object.assign(flaky, {
     acquire: (input: Parameters<RateLimitStore['acquire']>[0]) => gate(() => inner.acquire(input)),
     settle: (input: Parameters<RateLimitStore['settle']>[0]) => gate(() => inner.settle(input)),
+    refuse: (input: Parameters<RateLimitStore['refuse']>[0]) => gate(() => inner.refuse(input)),
+    view: (input: Parameters<RateLimitStore['view']>[0]) => gate(() => inner.view(input)),
     observe: (input: Parameters<RateLimitStore['observe']>[0]) => gate(() => inner.observe(input)),
     block: (input: Parameters<RateLimitStore['block']>[0]) => gate(() => inner.block(input)),
     unblock: (input: Parameters<RateLimitStore['unblock']>[0]) => gate(() => inner.unblock(input)),
@@ -48,6 +50,9 @@ function flakyStore(): RateLimitStore & { mode: 'up' | 'failing' | 'hanging'; cl
     },
   });
 }
+
+/** What a block set with the default release reads as. */
+const blockFields = { release: 'probe', probeUntil: null } as const;
 
 /** A logger that keeps its lines. */
 function recordingLogger(): Logger & { lines: Array<{ level: string; message: string }> } {
@@ -97,8 +102,8 @@ describe('fallback store under allow', () => {
     const store = open({ primary, logger, name: 'redis' });
     expect(store.status()).toEqual({ up: true, fallback: false, downSince: undefined });
     primary.mode = 'failing';
-    expect(await store.acquire(acquireInput('a'))).toEqual({ ok: true, probe: false });
-    expect(await store.acquire(acquireInput('b'))).toEqual({ ok: true, probe: false });
+    expect(await store.acquire(acquireInput('a'))).toEqual({ ok: true, probes: [] });
+    expect(await store.acquire(acquireInput('b'))).toEqual({ ok: true, probes: [] });
     expect((await store.acquire(acquireInput('c'))).ok).toBe(false);
     expect(store.status()).toEqual({ up: false, fallback: true, downSince: start });
     expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([
@@ -115,7 +120,7 @@ describe('fallback store under allow', () => {
     const store = open({ primary, timeoutMs: 100 });
     primary.mode = 'hanging';
     const began = Date.now();
-    expect(await store.acquire(acquireInput('a'))).toEqual({ ok: true, probe: false });
+    expect(await store.acquire(acquireInput('a'))).toEqual({ ok: true, probes: [] });
     expect(Date.now() - began).toBeLessThan(1_000);
     expect(store.status().fallback).toBe(true);
   });
@@ -185,8 +190,22 @@ describe('fallback store under allow', () => {
     expect(store.status()).toEqual({ up: true, fallback: false, downSince: undefined });
     const snapshot = await primary.snapshot({ now: start });
     expect(snapshot.blocks.sort((left, right) => left.scope.localeCompare(right.scope))).toEqual([
-      { scope: 'groq~key1', state: 'cooldown', until: start + minute, reason: '429', since: start },
-      { scope: 'parked~key', state: 'parked', until: start + 600 * minute, reason: 'old', since: start },
+      {
+        ...blockFields,
+        scope: 'groq~key1',
+        state: 'cooldown',
+        until: start + minute,
+        reason: '429',
+        since: start,
+      },
+      {
+        ...blockFields,
+        scope: 'parked~key',
+        state: 'parked',
+        until: start + 600 * minute,
+        reason: 'old',
+        since: start,
+      },
     ]);
     expect(snapshot.buckets).toEqual([]);
     expect(logger.lines.map((line) => line.level)).toEqual(['warn', 'info']);
@@ -237,7 +256,7 @@ describe('fallback store under deny', () => {
     await expect(store.acquire(acquireInput('a'))).rejects.toBeInstanceOf(StoreUnavailableError);
     primary.mode = 'up';
     expect(await store.check()).toBe(true);
-    expect(await store.acquire(acquireInput('b'))).toEqual({ ok: true, probe: false });
+    expect(await store.acquire(acquireInput('b'))).toEqual({ ok: true, probes: [] });
   });
 });
 
@@ -257,7 +276,7 @@ describe('fallback store leases across an outage', () => {
         buckets: [slotDemand],
         probeUntil: start,
       };
-      expect(await store.acquire(input)).toEqual({ ok: true, probe: false });
+      expect(await store.acquire(input)).toEqual({ ok: true, probes: [] });
       primary.mode = 'failing';
       await store
         .settle({ now: start + 1, leaseId: 'held', buckets: [{ id: slotDemand.id, reserved: 1 }] })
@@ -269,7 +288,7 @@ describe('fallback store leases across an outage', () => {
       ]);
       expect(await store.acquire({ ...input, now: start + 2, leaseId: 'next' })).toEqual({
         ok: true,
-        probe: false,
+        probes: [],
       });
     },
   );

@@ -1,14 +1,17 @@
 import { StoreUnavailableError } from '../errors.ts';
 import { type Logger, silentLogger } from '../events/logger.ts';
-import type { BucketObservation } from './bucket.ts';
+import type { BucketObservation, FailureRecord } from './bucket.ts';
 import { createMemoryStore } from './memory-store.ts';
 import type {
   AcquireInput,
   AcquireResult,
   BlockInput,
   RateLimitStore,
+  RefuseInput,
+  RefuseResult,
   SettleInput,
   StoreSnapshot,
+  ViewInput,
 } from './rate-limit-store.ts';
 
 /** Options of {@link createFallbackStore}. */
@@ -57,7 +60,7 @@ export interface FallbackStoreStatus {
  * refused (`deny`, except `snapshot`, which shows nothing so that status pages and
  * metrics keep answering). A timer (unref'd) probes the primary; when it answers again,
  * the blocks learned locally that still run (cooldowns, parked keys, broken entries,
- * exhausted quotas, open circuits) are written to it with `extend` — so the replicas
+ * exhausted quotas, open circuits) are written to it with `extend` and their release — so the replicas
  * learn them too — and the local store is dropped: its bucket counts saw only this
  * replica's traffic, and the primary's own counts (or a fresh window) are the better
  * picture. A lease the primary granted but that was settled during the outage is settled
@@ -146,6 +149,24 @@ export class FallbackStore implements RateLimitStore {
     );
   }
 
+  refuse(input: RefuseInput): Promise<RefuseResult> {
+    return this.#call(
+      async (store) => {
+        if (store === this.#primary) {
+          const result = await store.refuse(input);
+          this.#primaryLeases.delete(input.leaseId);
+          return result;
+        }
+        this.#orphan(input.leaseId);
+        return store.refuse(input);
+      },
+      () => {
+        this.#orphan(input.leaseId);
+        throw new StoreUnavailableError(undefined, { cause: this.#lastError });
+      },
+    );
+  }
+
   observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
     return this.#call((store) => store.observe(input));
   }
@@ -158,12 +179,19 @@ export class FallbackStore implements RateLimitStore {
     return this.#call((store) => store.unblock(input));
   }
 
-  recordFailure(input: { now: number; scope: string }): Promise<number> {
+  recordFailure(input: { now: number; scope: string }): Promise<FailureRecord> {
     return this.#call((store) => store.recordFailure(input));
   }
 
   clearFailures(input: { scope: string }): Promise<void> {
     return this.#call((store) => store.clearFailures(input));
+  }
+
+  view(input: ViewInput): Promise<StoreSnapshot> {
+    return this.#call(
+      (store) => store.view(input),
+      () => ({ buckets: [], blocks: [] }),
+    );
   }
 
   snapshot(input: { now: number }): Promise<StoreSnapshot> {
@@ -227,7 +255,7 @@ export class FallbackStore implements RateLimitStore {
         const now = this.#now();
         const { blocks } = await local.snapshot({ now });
         for (const block of blocks) {
-          if (block.state === 'probing' || block.until <= now) continue;
+          if (block.until <= now) continue;
           await this.#bounded(
             this.#primary.block({
               now: block.since,
@@ -236,6 +264,7 @@ export class FallbackStore implements RateLimitStore {
               until: block.until,
               reason: block.reason,
               mode: 'extend',
+              release: block.release,
             }),
           );
           copied += 1;

@@ -1,33 +1,13 @@
-import type { BlockRecord, BucketObservation, BucketState } from './bucket.ts';
-import {
-  admits,
-  applyObservation,
-  currentView,
-  nextBlock,
-  prepareBucket,
-  refundUnits,
-  takeUnits,
-} from './bucket-arithmetic.ts';
-import type {
-  AcquireInput,
-  AcquireResult,
-  BlockInput,
-  RateLimitStore,
-  SettleInput,
-  StoreSnapshot,
-} from './rate-limit-store.ts';
-
-interface Lease {
-  expiresAt: number;
-  /** bucket id → units held in flight */
-  holdings: Map<string, number>;
-}
+import type { BlockRecord, BucketState, FailureRecord } from './bucket.ts';
+import type { AcquireInput, AcquireResult } from './rate-limit-store.ts';
+import { isIdle, type LeaseRecord, PlannedStore, type StoreTables } from './store-planner.ts';
 
 /** What a memory store keeps across a restart: buckets (with nothing in flight), blocks and failure counts. */
 export interface MemoryStoreState {
   buckets: BucketState[];
   blocks: BlockRecord[];
-  failures: Array<[scope: string, count: number]>;
+  /** Consecutive failures per scope; a bare count (older snapshots) is read as a run that began at 0. */
+  failures: Array<[scope: string, record: FailureRecord | number]>;
 }
 
 /** Options of {@link MemoryStore}. */
@@ -36,27 +16,84 @@ export interface MemoryStoreOptions {
   state?: MemoryStoreState | undefined;
 }
 
+/** Acquires between two sweeps of idle buckets. */
+const sweepEvery = 4_096;
+
 /**
- * The default store: state in this process's memory. Each method runs without
- * an `await` inside, so each is atomic under JavaScript's single thread. Its state can
- * be exported and imported, so a process can keep it across restarts (the server
- * snapshots it into its database off the request path).
+ * The default store: state in this process's memory. Each method runs without an `await`
+ * inside, so each is atomic under JavaScript's single thread; the planner does the work on
+ * plain maps. Its state can be exported and imported, so a process can keep it across
+ * restarts (the server snapshots it into its database off the request path).
  */
-export class MemoryStore implements RateLimitStore {
+export class MemoryStore extends PlannedStore {
   readonly #buckets = new Map<string, BucketState>();
   readonly #blocks = new Map<string, BlockRecord>();
-  readonly #failures = new Map<string, number>();
-  readonly #leases = new Map<string, Lease>();
+  readonly #failures = new Map<string, FailureRecord>();
+  readonly #leases = new Map<string, LeaseRecord>();
+  readonly #tables: StoreTables;
   #version = 0;
+  #untilSweep = sweepEvery;
 
   constructor(options: MemoryStoreOptions = {}) {
-    for (const bucket of options.state?.buckets ?? [])
-      this.#buckets.set(bucket.id, { ...bucket, inFlight: 0 });
-    for (const block of options.state?.blocks ?? []) this.#blocks.set(block.scope, { ...block });
-    for (const [scope, count] of options.state?.failures ?? []) this.#failures.set(scope, count);
+    super();
+    for (const bucket of options.state?.buckets ?? []) this.#buckets.set(bucket.id, restoreBucket(bucket));
+    for (const block of options.state?.blocks ?? []) this.#blocks.set(block.scope, restoreBlock(block));
+    for (const [scope, record] of options.state?.failures ?? []) {
+      this.#failures.set(scope, typeof record === 'number' ? { count: record, since: 0 } : { ...record });
+    }
+    const buckets = this.#buckets;
+    const blocks = this.#blocks;
+    const failures = this.#failures;
+    const leases = this.#leases;
+    // Values handed out are never changed in place by the planner (it saves new objects), so
+    // the maps can hold and return them as they are. Every write counts as a change (a snapshot
+    // is then due); reads do not.
+    const changed = () => {
+      this.#version++;
+    };
+    this.#tables = {
+      bucket: (id) => buckets.get(id),
+      saveBucket: (state) => {
+        changed();
+        buckets.set(state.id, state);
+      },
+      deleteBucket: (id) => {
+        changed();
+        buckets.delete(id);
+      },
+      block: (scope) => blocks.get(scope),
+      saveBlock: (block) => {
+        changed();
+        blocks.set(block.scope, block);
+      },
+      deleteBlock: (scope) => {
+        changed();
+        blocks.delete(scope);
+      },
+      failures: (scope) => failures.get(scope),
+      saveFailures: (scope, record) => {
+        changed();
+        failures.set(scope, record);
+      },
+      deleteFailures: (scope) => {
+        changed();
+        failures.delete(scope);
+      },
+      lease: (id) => leases.get(id),
+      saveLease: (lease) => leases.set(lease.id, lease),
+      deleteLease: (id) => leases.delete(id),
+      expiredLeases: (now) => {
+        const expired: LeaseRecord[] = [];
+        for (const lease of leases.values()) if (lease.expiresAt <= now) expired.push(lease);
+        return expired;
+      },
+      allBuckets: () => [...buckets.values()],
+      allBlocks: () => [...blocks.values()],
+      allFailureScopes: () => [...failures.keys()],
+    };
   }
 
-  /** Counts changes: a snapshot is due when it differs from the one last saved. */
+  /** Counts changes to what {@link exportState} holds: a snapshot is due when it differs from the one last saved. */
   get version(): number {
     return this.#version;
   }
@@ -64,119 +101,24 @@ export class MemoryStore implements RateLimitStore {
   /** The state worth keeping across a restart (leases in flight are not). */
   exportState(): MemoryStoreState {
     return {
-      buckets: [...this.#buckets.values()].map((bucket) => ({ ...bucket, inFlight: 0 })),
-      blocks: [...this.#blocks.values()].map((block) => ({ ...block })),
-      failures: [...this.#failures.entries()],
+      buckets: [...this.#buckets.values()].map((bucket) => ({
+        ...bucket,
+        log: [...bucket.log],
+        inFlight: 0,
+      })),
+      blocks: [...this.#blocks.values()].map((block) => ({ ...block, probeUntil: null })),
+      failures: [...this.#failures.entries()].map(([scope, record]) => [scope, { ...record }]),
     };
   }
 
-  async acquire(input: AcquireInput): Promise<AcquireResult> {
-    this.#version++;
-    this.#expireLeases(input.now);
-    let probe: BlockRecord | undefined;
-    for (const scope of input.blockScopes) {
-      const block = this.#blocks.get(scope);
-      if (!block) continue;
-      if (block.until > input.now) return { ok: false, blocked: { ...block } };
-      const halfOpen = block.state === 'circuit-open' || block.state === 'probing';
-      if (halfOpen && !probe) probe = block;
-      else if (!halfOpen) this.#blocks.delete(scope);
-    }
-    for (const demand of input.buckets) {
-      // Creating, refilling and resizing stand even when the attempt is refused.
-      const state = prepareBucket(this.#buckets.get(demand.id), demand, input.now);
-      this.#buckets.set(demand.id, state);
-      if (!admits(state, demand.cost)) return { ok: false, bucket: { ...state }, cost: demand.cost };
-    }
-    if (probe) {
-      this.#blocks.set(probe.scope, {
-        ...probe,
-        state: 'probing',
-        until: input.probeUntil,
-        since: input.now,
-      });
-    }
-    const holdings = new Map<string, number>();
-    for (const demand of input.buckets) {
-      this.#buckets.set(demand.id, takeUnits(this.#buckets.get(demand.id)!, demand.cost, input.now));
-      holdings.set(demand.id, (holdings.get(demand.id) ?? 0) + demand.cost);
-    }
-    this.#leases.set(input.leaseId, { expiresAt: input.leaseExpiresAt, holdings });
-    return { ok: true, probe: probe !== undefined };
+  override async acquire(input: AcquireInput): Promise<AcquireResult> {
+    if (--this.#untilSweep <= 0) this.#sweep(input.now);
+    return super.acquire(input);
   }
 
-  async settle(input: SettleInput): Promise<void> {
-    this.#version++;
-    const lease = this.#leases.get(input.leaseId);
-    if (lease) {
-      this.#leases.delete(input.leaseId);
-      this.#release(lease);
-    }
-    // Leases that have lapsed no longer hold anything an observation should subtract.
-    this.#expireLeases(input.now);
-    for (const settled of input.buckets) {
-      if (settled.observed) this.#apply(settled.observed, input.now);
-      if (settled.observed?.remaining !== undefined || settled.used === undefined) continue;
-      const state = this.#buckets.get(settled.id);
-      if (state && lease?.holdings.has(settled.id)) {
-        this.#buckets.set(settled.id, refundUnits(state, settled.reserved, settled.used, input.now));
-      }
-    }
-    for (const scope of input.clearFailures ?? []) this.#failures.delete(scope);
-  }
-
-  async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
-    this.#version++;
-    this.#expireLeases(input.now);
-    for (const observation of input.observations) this.#apply(observation, input.now);
-  }
-
-  async block(input: BlockInput): Promise<void> {
-    this.#version++;
-    const block = nextBlock(this.#blocks.get(input.scope), input);
-    if (block) this.#blocks.set(input.scope, block);
-  }
-
-  async unblock(input: { scopes: string[] }): Promise<void> {
-    this.#version++;
-    for (const scope of input.scopes) this.#blocks.delete(scope);
-  }
-
-  async recordFailure(input: { now: number; scope: string }): Promise<number> {
-    this.#version++;
-    const count = (this.#failures.get(input.scope) ?? 0) + 1;
-    this.#failures.set(input.scope, count);
-    return count;
-  }
-
-  async clearFailures(input: { scope: string }): Promise<void> {
-    this.#version++;
-    this.#failures.delete(input.scope);
-  }
-
-  async snapshot(input: { now: number }): Promise<StoreSnapshot> {
-    this.#expireLeases(input.now);
-    const buckets = [...this.#buckets.values()].map((state) => currentView(state, input.now));
-    const blocks = [...this.#blocks.values()]
-      .filter(
-        (block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing',
-      )
-      .map((block) => ({ ...block }));
-    return { buckets, blocks };
-  }
-
-  async reset(input: { scopePrefix?: string | undefined } = {}): Promise<void> {
-    this.#version++;
-    const prefix = input.scopePrefix ?? '';
-    for (const [id, state] of this.#buckets) {
-      if (state.scope.startsWith(prefix) && state.inFlight === 0) this.#buckets.delete(id);
-      else if (state.scope.startsWith(prefix)) {
-        state.remaining = state.limit;
-        state.resetAt = null;
-      }
-    }
-    for (const scope of this.#blocks.keys()) if (scope.startsWith(prefix)) this.#blocks.delete(scope);
-    for (const scope of this.#failures.keys()) if (scope.startsWith(prefix)) this.#failures.delete(scope);
+  /** Every operation runs without an `await` inside: one JavaScript turn, so atomic. */
+  protected run<T>(operation: (tables: StoreTables) => T): T {
+    return operation(this.#tables);
   }
 
   async close(): Promise<void> {
@@ -186,24 +128,33 @@ export class MemoryStore implements RateLimitStore {
     this.#leases.clear();
   }
 
-  #apply(observation: BucketObservation, now: number): void {
-    this.#buckets.set(observation.id, applyObservation(this.#buckets.get(observation.id), observation, now));
+  /** Forgets buckets idle for long, so that names seen once do not stay forever. */
+  #sweep(now: number): void {
+    this.#untilSweep = sweepEvery;
+    for (const state of this.#buckets.values()) if (isIdle(state, now)) this.#buckets.delete(state.id);
   }
+}
 
-  #release(lease: Lease): void {
-    for (const [id, units] of lease.holdings) {
-      const state = this.#buckets.get(id);
-      if (state) this.#buckets.set(id, { ...state, inFlight: Math.max(0, state.inFlight - units) });
-    }
-  }
+/** A bucket from a snapshot, possibly written by an older version (no log, no window). */
+function restoreBucket(bucket: BucketState): BucketState {
+  return {
+    ...bucket,
+    windowMs: bucket.windowMs ?? null,
+    log: Array.isArray(bucket.log) ? bucket.log.map((entry) => ({ ...entry })) : [],
+    runStart: bucket.runStart ?? 0,
+    inFlight: 0,
+  };
+}
 
-  #expireLeases(now: number): void {
-    for (const [leaseId, lease] of this.#leases) {
-      if (lease.expiresAt > now) continue;
-      this.#leases.delete(leaseId);
-      this.#release(lease);
-    }
-  }
+/** A block from a snapshot, possibly written by an older version (a `probing` state, no release). */
+function restoreBlock(block: BlockRecord): BlockRecord {
+  const state = (block.state as string) === 'probing' ? 'circuit-open' : block.state;
+  return {
+    ...block,
+    state,
+    release: block.release ?? (state === 'circuit-open' ? 'probe' : 'all'),
+    probeUntil: null,
+  };
 }
 
 /** Creates the default in-memory store. */

@@ -1,5 +1,5 @@
 /**
- * Reservations under concurrency (DESIGN.md §4), through `createChain(...).fetch(...)`
+ * Reservations under concurrency (docs/rate-limits.md, "Reservation"), through `createChain(...).fetch(...)`
  * against a loopback mock provider: a request takes its unit of every bucket before it
  * is sent, so racing requests never overrun what is left.
  */

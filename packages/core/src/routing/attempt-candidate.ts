@@ -1,5 +1,4 @@
 import type { TokenUsage } from '../events/request-record.ts';
-import type { FailureClassification } from '../providers/provider-preset.ts';
 import type { Lease, SkipReason } from '../rate-limit/rate-limit-tracker.ts';
 import { awaitFirstContent, classifyInBand } from '../streaming/await-first-content.ts';
 import { readUsage } from '../streaming/chunk-info.ts';
@@ -7,7 +6,7 @@ import type { SourceEnd, StreamSource } from '../streaming/relay-stream.ts';
 import { abortWith } from './abort-with.ts';
 import type { Candidate } from './candidate.ts';
 import type { EngineContext } from './engine-context.ts';
-import { readBodyText } from './read-body.ts';
+import { cutAnswer, readBodyText } from './read-body.ts';
 import type { OpenAttempt, RequestTrail } from './request-trail.ts';
 import { type AttemptFailure, sendUpstream } from './send-upstream.ts';
 
@@ -16,7 +15,8 @@ export type CandidateResult =
   | { type: 'skipped'; skip: SkipReason }
   | {
       type: 'failed';
-      failure: AttemptFailure /** When a rate-limited candidate is expected back. */;
+      failure: AttemptFailure;
+      /** When a rate-limited candidate is expected back. */
       until?: number | undefined;
     }
   | {
@@ -29,7 +29,8 @@ export type CandidateResult =
     }
   | {
       type: 'committed';
-      source: StreamSource /** When the first content arrived (epoch ms). */;
+      source: StreamSource;
+      /** When the first content arrived (epoch ms). */
       firstContentAt: number;
     };
 
@@ -55,8 +56,11 @@ export interface AttemptInput {
   deadline: number;
   /** This attempt continues a stream another entry began. */
   continuation?: boolean | undefined;
-  /** Called once the candidate's buckets are reserved (the queue lets the next waiter go). */
-  onReserved?: (() => void) | undefined;
+  /**
+   * Called once the candidate's buckets are reserved: the queue lets the next waiter go, at
+   * once, or (for a probe) when this attempt's answer arrives.
+   */
+  onReserved?: ((lease: Lease) => void) | undefined;
   /** Called when a committed stream's source ends (settles state, updates the trail). */
   onSourceEnd?: ((candidate: Candidate, end: SourceEnd) => void) | undefined;
 }
@@ -78,7 +82,7 @@ export async function attemptCandidate(
     return { type: 'skipped', skip: acquired.skip };
   }
   const lease = acquired.lease;
-  input.onReserved?.();
+  input.onReserved?.(lease);
   const attempt = trail.start(candidate, { continuation: input.continuation });
   const controller = new AbortController();
   const unlink = abortWith(controller, [input.clientSignal, context.shutdown]);
@@ -122,6 +126,9 @@ async function attemptUpstream(
     throw error;
   };
 
+  // A probe decides for the requests behind it: it gets no transient retry, and little time.
+  const probe = lease.probes.length > 0;
+  const settings = context.config().settings;
   let exchange: Awaited<ReturnType<typeof sendUpstream>>;
   try {
     exchange = await sendUpstream({
@@ -134,6 +141,7 @@ async function attemptUpstream(
       deadline: input.deadline,
       fetch: context.fetch,
       now: context.now,
+      retry: !probe,
     });
   } catch (error) {
     return cancelled(error);
@@ -154,7 +162,9 @@ async function attemptUpstream(
     const first = await awaitFirstContent({
       candidate,
       response,
-      timeoutMs: context.config().settings.firstTokenTimeoutMs,
+      timeoutMs: probe
+        ? Math.min(settings.firstTokenTimeoutMs, settings.probeFirstTokenTimeoutMs)
+        : settings.firstTokenTimeoutMs,
       now: context.now,
       logger: context.logger,
     });
@@ -202,7 +212,7 @@ async function attemptUpstream(
   if (input.clientSignal.aborted || context.shutdown.aborted) {
     return cancelled(input.clientSignal.reason ?? context.shutdown.reason);
   }
-  const failure = readAnswer(candidate, response, text, context.now());
+  const failure = cutAnswer(response) ?? readAnswer(candidate, response, text, context.now());
   if ('failure' in failure) {
     const until = await recordFailure(context, {
       lease,
@@ -214,14 +224,9 @@ async function attemptUpstream(
     return { type: 'failed', failure: failure.failure, until };
   }
   const usage = readUsage(failure.json.usage);
-  await settleSafely(context, async () => {
-    await tracker.settle(lease, {
-      headers: response.headers,
-      usedTokens: usage?.totalTokens,
-      success: 'answer',
-    });
-    await tracker.recordSuccess(lease);
-  });
+  await settleSafely(context, () =>
+    tracker.settle(lease, { headers: response.headers, usedTokens: usage?.totalTokens, success: 'answer' }),
+  );
   trail.finishAttempt(attempt, {
     outcome: 'answered',
     reason: String(response.status),
@@ -280,20 +285,9 @@ async function recordFailure(
   },
 ): Promise<number | undefined> {
   const { lease, failure } = input;
-  const candidate = lease.candidate;
   let until: number | undefined;
   await settleSafely(context, async () => {
-    await context.tracker.settle(lease, { headers: failure.headers });
-    if (failure.kind === 'timeout' || failure.kind === 'first-token-timeout') {
-      await context.tracker.recordTimeout(candidate, failure.reason);
-    } else {
-      const classification: FailureClassification = failure.classification ?? {
-        kind: failure.kind,
-        reason: failure.reason,
-        message: failure.reason,
-      };
-      until = await context.tracker.recordFailure(candidate, classification);
-    }
+    until = await context.tracker.fail(lease, failure);
   });
   input.trail.finishAttempt(input.attempt, {
     outcome: 'failed',
@@ -331,10 +325,8 @@ async function settleStream(
       usedTokens: end.usage?.totalTokens,
       success: end.outcome === 'complete' ? 'stream' : undefined,
     });
-    if (end.outcome === 'complete') {
-      await context.tracker.recordSuccess(lease);
-    } else if (end.outcome === 'failed') {
-      await context.tracker.recordStreamFailure(lease.candidate, end.reason ?? 'stream failed');
+    if (end.outcome === 'failed') {
+      await context.tracker.streamFailed(lease.candidate, end.reason ?? 'stream failed');
     }
   });
 }

@@ -3,6 +3,7 @@ import type { ChainEvents } from '../events/chain-events.ts';
 import type { Logger } from '../events/logger.ts';
 import type { WaitQueue } from '../queue/wait-queue.ts';
 import type { RateLimitTracker } from '../rate-limit/rate-limit-tracker.ts';
+import type { ResponseStore } from '../surfaces/responses/response-store.ts';
 
 /** What the routing functions share: one per chain instance. */
 export interface EngineContext {
@@ -19,6 +20,8 @@ export interface EngineContext {
   shutdown: AbortSignal;
   /** Next key offset for an entry with several keys. */
   rotation(entry: string): number;
+  /** Responses kept for `previous_response_id` and `GET /v1/responses/{id}`. */
+  responses: ResponseStore;
   /** Requests running now, so `close()` can wait for them. */
   running: Set<Promise<unknown>>;
 }

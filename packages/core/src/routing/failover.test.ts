@@ -1,7 +1,7 @@
 /**
- * DESIGN.md §3, row by row: what each upstream outcome does, proved through
- * `chain.fetch` against real loopback providers, asserting what the client got and
- * what the upstream saw.
+ * docs/rate-limits.md (What each failure does), row by row: what each upstream outcome does,
+ * proved through `chain.fetch` against real loopback providers, asserting what the client
+ * got and what the upstream saw.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChainConfigInput } from '../config/config-schema.ts';
@@ -648,8 +648,14 @@ describe('server faults', () => {
   it('opens the circuit after consecutive failures, then lets one probe through and closes it on success', async () => {
     mock.script('flaky', [errorReply(500, { error: { message: 'down' } })]);
     const target = build([{ model: 'flaky' }, { model: 'steady' }], {
-      // Long enough that a busy machine cannot let it lapse between the asks below.
-      settings: { circuitFailureThreshold: 2, circuitCooldownMs: 1_000 },
+      // Open for exactly 1 s (the jittered minimum is capped): long enough that a busy machine
+      // cannot let it lapse between the asks below.
+      settings: {
+        circuitFailureThreshold: 2,
+        circuitMinOpenMs: 1_250,
+        circuitMaxOpenMs: 1_000,
+        backgroundProbes: 'off',
+      },
     });
     await ask(target);
     await ask(target);

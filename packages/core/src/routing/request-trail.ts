@@ -1,8 +1,17 @@
 import type { Redact } from '../config/redact-secrets.ts';
 import type { AttemptSummary } from '../errors.ts';
 import type { ChainEvents } from '../events/chain-events.ts';
-import type { AttemptRecord, RequestRecord, TokenUsage } from '../events/request-record.ts';
+import {
+  type AttemptFailureKind,
+  type AttemptRecord,
+  countSentAttempts,
+  isFallback,
+  type RequestRecord,
+  type SkipKind,
+  type TokenUsage,
+} from '../events/request-record.ts';
 import type { Candidate } from './candidate.ts';
+import { encodeHeaderValue, truncateHeaderValue } from './header-value.ts';
 
 /** Identity of the request a trail belongs to. */
 export interface TrailIdentity {
@@ -67,8 +76,8 @@ export class RequestTrail {
     });
   }
 
-  /** Records a candidate skipped without a request. */
-  skip(candidate: Candidate, reason: string, failure?: string): void {
+  /** Records a candidate skipped without a request, and why. */
+  skip(candidate: Candidate, reason: string, failure: SkipKind): void {
     const record = this.#newRecord(candidate, 'skipped', this.redact(reason));
     record.failure = failure;
     this.attempts.push(record);
@@ -98,7 +107,7 @@ export class RequestTrail {
       outcome: AttemptRecord['outcome'];
       reason: string;
       status?: number | undefined;
-      failure?: string | undefined;
+      failure?: AttemptFailureKind | undefined;
       retries?: number | undefined;
       ttftMs?: number | undefined;
       usage?: TokenUsage | undefined;
@@ -119,17 +128,17 @@ export class RequestTrail {
   /** Response headers naming what happened. */
   headers(answered?: Candidate): Record<string, string> {
     const headers: Record<string, string> = {
+      'x-request-id': this.identity.id,
       'x-429chain-request-id': this.identity.id,
-      'x-429chain-chain': this.identity.chain,
-      'x-429chain-attempts': String(this.attempts.filter((attempt) => attempt.outcome !== 'skipped').length),
+      'x-429chain-chain': encodeHeaderValue(this.identity.chain),
+      'x-429chain-attempts': String(countSentAttempts(this.attempts)),
     };
     if (answered) {
-      headers['x-429chain-provider'] = answered.entry.provider.id;
-      headers['x-429chain-model'] = answered.entry.model;
+      headers['x-429chain-provider'] = encodeHeaderValue(answered.entry.provider.id);
+      headers['x-429chain-model'] = encodeHeaderValue(answered.entry.model);
     }
-    let trail = this.attempts.map(compactStep).join(', ');
-    if (trail.length > trailHeaderLimit) trail = `${trail.slice(0, trailHeaderLimit - 3)}...`;
-    headers['x-429chain-trail'] = trail.replace(/[^\x20-\x7e]/g, '?');
+    const trail = encodeHeaderValue(this.attempts.map(compactStep).join(', '));
+    headers['x-429chain-trail'] = truncateHeaderValue(trail, trailHeaderLimit);
     return headers;
   }
 
@@ -166,6 +175,8 @@ export class RequestTrail {
       usage: end.usage,
       queuedMs: this.queuedMs || undefined,
       error: end.error ? { code: end.error.code, message: this.redact(end.error.message) } : undefined,
+      attemptCount: countSentAttempts(this.attempts),
+      fallback: isFallback(end.outcome, this.attempts),
       attempts: this.attempts,
       metadata: this.identity.metadata,
     };

@@ -39,7 +39,9 @@ export function requirementsOf(body: Record<string, unknown>): Requirements {
 export function unmetRequirement(entry: ResolvedEntry, needs: Requirements): string | undefined {
   const capabilities = entry.capabilities;
   if (needs.tools && capabilities.tools === false) return 'does not support tools';
-  if (needs.vision && capabilities.vision === false) return 'does not accept images';
+  if (needs.vision && capabilities.vision === false && capabilities.dropImages !== true) {
+    return 'does not accept images';
+  }
   if (needs.jsonMode && capabilities.jsonMode === false) return 'does not support JSON mode';
   const window = capabilities.contextWindow;
   if (window !== undefined) {

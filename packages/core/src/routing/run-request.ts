@@ -5,17 +5,23 @@ import {
   ChainExhaustedError,
   isAbortError,
   ProviderHTTPError,
-  QueueFullError,
   toOpenAIError,
 } from '../errors.ts';
-import { QueueWaitExpired, type Turn } from '../queue/wait-queue.ts';
-import { estimateEmbeddingTokens } from '../rate-limit/estimate-tokens.ts';
+import { waitForCapacity } from '../queue/wait-for-capacity.ts';
+import type { Turn } from '../queue/wait-queue.ts';
+import { estimateEmbeddingTokens, estimatePromptTokens } from '../rate-limit/estimate-tokens.ts';
+import { answerIdentity, noteUpstreamId } from '../streaming/answer-identity.ts';
+import { fillAnswerFields } from '../streaming/normalize-chunk.ts';
 import { moveReasoningToContent, relayStream, type StreamSource } from '../streaming/relay-stream.ts';
 import { attemptCandidate, type CandidateResult } from './attempt-candidate.ts';
 import { type Candidate, candidatesOf } from './candidate.ts';
 import type { EngineContext } from './engine-context.ts';
+import { exhaustionOf, retryHeaders } from './exhaustion.ts';
+import { failurePolicy } from './failure-policy.ts';
+import { orderExpiringFirst } from './order-candidates.ts';
 import { RequestTrail } from './request-trail.ts';
 import { type Requirements, requirementsOf, unmetRequirement } from './requirements.ts';
+import { rewriteForProvider } from './rewrite-for-provider.ts';
 import { selectRoute } from './select-route.ts';
 import { sleep } from './sleep.ts';
 
@@ -86,9 +92,7 @@ function failWith(trail: RequestTrail, error: unknown, now: number): Response {
     error: { code: body.error.code ?? 'error', message: body.error.message },
   });
   const headers: Record<string, string> = { 'content-type': 'application/json', ...trail.headers() };
-  if (error instanceof ChainExhaustedError && error.retryAt !== undefined) {
-    headers['retry-after'] = String(Math.max(1, Math.ceil((error.retryAt - now) / 1000)));
-  }
+  if (error instanceof ChainExhaustedError) Object.assign(headers, retryHeaders(error, now));
   return new Response(trail.redact(JSON.stringify(body)), { status, headers });
 }
 
@@ -102,163 +106,237 @@ async function routeThroughChain(
   const settings = context.config().settings;
   const needs: Requirements | undefined = input.kind === 'chat' ? requirementsOf(input.body) : undefined;
   const embeddingTokens = needs ? 0 : estimateEmbeddingTokens(input.body);
-  /** Prompt estimate, plus max_tokens where the provider charges it up front (trap 11). */
-  const tokenCost = (candidate: Candidate) =>
-    needs
-      ? needs.promptTokens +
-        (candidate.entry.provider.preset.chargesMaxTokensUpfront ? (needs.completionTokens ?? 0) : 0)
-      : embeddingTokens;
-  const candidates = candidatesOf(chain, context.rotation);
-  const excluded = new Map<string, string>();
-  const waited = new Set<Candidate>();
-  let smallestFailedWindow: number | undefined;
-  let turn: Turn | undefined;
-  let queueDeadline: number | undefined;
-
-  const releaseTurn = (foundCapacity: boolean) => {
-    turn?.done(foundCapacity);
-    turn = undefined;
+  const state: ChainPassState = {
+    candidates: candidatesOf(chain, context.rotation),
+    excluded: new Map(),
+    waited: new Set(),
+    smallestFailedWindow: undefined,
+    turn: undefined,
+    woken: false,
+    /** Prompt estimate, plus max_tokens where the provider charges it up front (trap 11). */
+    tokenCost: (candidate) =>
+      needs
+        ? needs.promptTokens +
+          (candidate.entry.provider.preset.chargesMaxTokensUpfront ? (needs.completionTokens ?? 0) : 0)
+        : embeddingTokens,
   };
-
+  let queueDeadline: number | undefined;
   try {
     for (;;) {
-      const deadline = context.now() + settings.requestBudgetMs;
-      let allRateLimited = true;
-      let earliest: number | undefined;
-      const noteUntil = (until: number | undefined) => {
-        if (until !== undefined) earliest = earliest === undefined ? until : Math.min(earliest, until);
-      };
-
-      for (let index = 0; index < candidates.length; index++) {
-        const candidate = candidates[index]!;
-        if (context.shutdown.aborted) throw new ChainClosedError();
-        const unmet =
-          (needs && unmetRequirement(candidate.entry, needs)) ??
-          excluded.get(candidate.scopes.entry) ??
-          windowTooSmall(candidate, smallestFailedWindow) ??
-          (context.now() >= deadline ? 'the request budget is spent' : undefined);
-        if (unmet) {
-          trail.skip(candidate, unmet, 'unsuitable');
-          allRateLimited = false;
-          continue;
-        }
-        const body = upstreamBody(input.body, candidate, stream);
-        const result: CandidateResult = await attemptCandidate(context, {
-          candidate,
-          trail,
-          body,
-          stream,
-          path: input.kind === 'chat' ? '/chat/completions' : '/embeddings',
-          estimatedTokens: tokenCost(candidate),
-          clientSignal: input.clientSignal,
-          deadline,
-          onReserved: () => releaseTurn(true),
-        });
-
-        switch (result.type) {
-          case 'skipped':
-            if (result.skip.rateLimited) noteUntil(result.skip.until);
-            else allRateLimited = false;
-            break;
-          case 'answered':
-            return answerJson(context, trail, candidate, result);
-          case 'committed':
-            return answerStream(context, { input, trail, candidates, index, committed: result });
-          case 'failed': {
-            const kind = result.failure.kind;
-            if (kind === 'invalid-request')
-              return failWith(trail, providerError(candidate, result), context.now());
-            if (kind === 'rate-limit' || kind === 'quota') {
-              const until = result.until;
-              const waitable =
-                kind === 'rate-limit' &&
-                settings.retryWaitMs > 0 &&
-                until !== undefined &&
-                until - context.now() <= settings.retryWaitMs &&
-                until < deadline &&
-                !waited.has(candidate);
-              if (waitable) {
-                waited.add(candidate);
-                await sleep(Math.max(0, until - context.now()), input.clientSignal);
-                index--;
-                continue;
-              }
-              noteUntil(until);
-              break;
-            }
-            allRateLimited = false;
-            if (kind === 'too-large' || kind === 'not-found') {
-              excluded.set(candidate.scopes.entry, `excluded: ${result.failure.reason}`);
-            }
-            if (kind === 'context-length') {
-              excluded.set(candidate.scopes.entry, 'excluded: context length exceeded');
-              const window = candidate.entry.capabilities.contextWindow;
-              if (window !== undefined) smallestFailedWindow = Math.max(smallestFailedWindow ?? 0, window);
-            }
-            break;
-          }
-        }
-      }
-
-      // Nothing answered in this pass.
-      const attempted = trail.attempts.some((attempt) => attempt.outcome === 'failed');
-      const rateLimited = allRateLimited && candidates.length > 0;
+      const pass = await tryCandidates(context, { input, chain, trail, stream, needs, state });
+      if (pass.type === 'answer') return pass.response;
+      const rateLimited = pass.allRateLimited && state.candidates.length > 0;
       if (rateLimited && settings.queueMode) {
         queueDeadline ??= context.now() + settings.queueMaxWaitMs;
-        if (earliest === undefined || earliest <= queueDeadline) {
-          const rejoin = turn !== undefined;
-          releaseTurn(false);
-          if (!rejoin && context.queue.size >= settings.queueMaxSize)
-            throw new QueueFullError(settings.queueMaxSize);
-          const joinedAt = context.now();
-          try {
-            if (!rejoin) {
-              context.events.emit('queue-join', {
-                requestId: input.requestId,
-                chain: chain.name,
-                size: context.queue.size + 1,
-                at: joinedAt,
-              });
-            }
-            turn = await context.queue.wait({
-              requestId: input.requestId,
-              until: earliest,
-              deadline: queueDeadline,
-              signal: input.clientSignal,
-              atHead: rejoin,
-            });
-            context.events.emit('queue-leave', {
-              requestId: input.requestId,
-              chain: chain.name,
-              reason: 'resumed',
-              waitedMs: context.now() - joinedAt,
-              at: context.now(),
-            });
-            trail.queuedMs += context.now() - joinedAt;
-            continue;
-          } catch (error) {
-            trail.queuedMs += context.now() - joinedAt;
-            const expired = error instanceof QueueWaitExpired;
-            context.events.emit('queue-leave', {
-              requestId: input.requestId,
-              chain: chain.name,
-              reason: expired ? 'timeout' : input.clientSignal.aborted ? 'cancelled' : 'closed',
-              waitedMs: context.now() - joinedAt,
-              at: context.now(),
-            });
-            if (!expired) throw error;
-          }
+        // A request woken once keeps its place at the head of the queue.
+        const rejoin = state.woken;
+        releaseTurn(state, false);
+        const turn = await waitForCapacity(context, {
+          requestId: input.requestId,
+          chain: chain.name,
+          trail,
+          until: pass.earliest,
+          deadline: queueDeadline,
+          signal: input.clientSignal,
+          rejoin,
+        });
+        if (turn) {
+          state.turn = turn;
+          state.woken = true;
+          continue;
         }
       }
+      const attempted = trail.attempts.some((attempt) => attempt.outcome === 'failed');
       throw new ChainExhaustedError({
         chain: chain.name,
         attempts: trail.summaries(),
-        status: rateLimited ? 429 : attempted ? 502 : 503,
-        retryAt: rateLimited ? earliest : undefined,
+        ...exhaustionOf({
+          trail,
+          rateLimited,
+          attempted,
+          earliest: pass.earliest,
+          now: context.now(),
+          clientRetryMaxWaitMs: settings.clientRetryMaxWaitMs,
+        }),
       });
     }
   } finally {
-    releaseTurn(false);
+    releaseTurn(state, false);
+  }
+}
+
+/** What one request carries from one pass over its chain to the next. */
+interface ChainPassState {
+  candidates: Candidate[];
+  /** Entries this request must not try again, with why. */
+  excluded: Map<string, string>;
+  /** Candidates whose near reset this request already waited out once. */
+  waited: Set<Candidate>;
+  /** The largest context window that already overflowed. */
+  smallestFailedWindow: number | undefined;
+  /** The queue turn this request holds, if it was woken from the queue. */
+  turn: Turn | undefined;
+  /** Whether it was ever woken from the queue (it then rejoins at the head). */
+  woken: boolean;
+  tokenCost: (candidate: Candidate) => number;
+}
+
+/** How one pass over the chain ended. */
+type PassResult =
+  | { type: 'answer'; response: Response }
+  | {
+      type: 'none';
+      /** Every candidate was out for rate limits (not faults): a 429, or a wait in the queue. */
+      allRateLimited: boolean;
+      /** The earliest time a rate-limited candidate is expected back. */
+      earliest: number | undefined;
+    };
+
+/**
+ * Passes a queue turn on: at once when the request found capacity it knows, or reports that
+ * it found none. A probe's turn is passed on only when its answer arrives.
+ */
+function releaseTurn(state: ChainPassState, foundCapacity: boolean): void {
+  state.turn?.done(foundCapacity);
+  state.turn = undefined;
+}
+
+/** One pass over the chain's candidates (in the order its strategy gives), until one answers. */
+async function tryCandidates(
+  context: EngineContext,
+  pass: {
+    input: RunInput;
+    chain: ResolvedChain;
+    trail: RequestTrail;
+    stream: boolean;
+    needs: Requirements | undefined;
+    state: ChainPassState;
+  },
+): Promise<PassResult> {
+  const { input, chain, trail, stream, needs, state } = pass;
+  const settings = context.config().settings;
+  const deadline = context.now() + settings.requestBudgetMs;
+  let allRateLimited = true;
+  let earliest: number | undefined;
+  const noteUntil = (until: number | undefined) => {
+    if (until !== undefined) earliest = earliest === undefined ? until : Math.min(earliest, until);
+  };
+  const candidates = await orderOf(context, chain, state.candidates);
+  // A probe holds the queue turn until its answer arrives: then the next waiter may go.
+  let probing = false;
+  const answered = () => {
+    if (probing) releaseTurn(state, true);
+    probing = false;
+  };
+
+  for (let index = 0; index < candidates.length; index++) {
+    const candidate = candidates[index]!;
+    if (context.shutdown.aborted) throw new ChainClosedError();
+    const unmet =
+      (needs && unmetRequirement(candidate.entry, needs)) ??
+      state.excluded.get(candidate.scopes.entry) ??
+      windowTooSmall(candidate, state.smallestFailedWindow) ??
+      (context.now() >= deadline ? 'the request budget is spent' : undefined);
+    if (unmet) {
+      trail.skip(candidate, unmet, 'unsuitable');
+      allRateLimited = false;
+      continue;
+    }
+    const body = upstreamBody(input.body, candidate, stream);
+    const result: CandidateResult = await attemptCandidate(context, {
+      candidate,
+      trail,
+      body,
+      stream,
+      path: input.kind === 'chat' ? '/chat/completions' : '/embeddings',
+      estimatedTokens: state.tokenCost(candidate),
+      clientSignal: input.clientSignal,
+      deadline,
+      onReserved: (lease) => {
+        if (lease.probes.length === 0) releaseTurn(state, true);
+        else probing = state.turn !== undefined;
+      },
+    });
+
+    switch (result.type) {
+      case 'skipped':
+        if (result.skip.rateLimited) noteUntil(result.skip.until);
+        else allRateLimited = false;
+        break;
+      case 'answered':
+        answered();
+        return { type: 'answer', response: answerJson(context, trail, candidate, result) };
+      case 'committed':
+        answered();
+        return {
+          type: 'answer',
+          response: answerStream(context, { input, trail, candidates, index, committed: result }),
+        };
+      case 'failed': {
+        answered();
+        const kind = result.failure.kind;
+        const policy = failurePolicy[kind];
+        if (policy.next === 'answer') {
+          return {
+            type: 'answer',
+            response: failWith(trail, providerError(candidate, result), context.now()),
+          };
+        }
+        if (policy.rateLimited) {
+          const until = result.until;
+          const waitable =
+            policy.waitable &&
+            settings.retryWaitMs > 0 &&
+            until !== undefined &&
+            until - context.now() <= settings.retryWaitMs &&
+            until < deadline &&
+            !state.waited.has(candidate);
+          if (waitable) {
+            state.waited.add(candidate);
+            await sleep(Math.max(0, until - context.now()), input.clientSignal);
+            index--;
+            continue;
+          }
+          noteUntil(until);
+          break;
+        }
+        allRateLimited = false;
+        if (policy.exclude === 'entry') {
+          state.excluded.set(candidate.scopes.entry, `excluded: ${result.failure.reason}`);
+        }
+        if (policy.exclude === 'smaller-windows') {
+          state.excluded.set(candidate.scopes.entry, 'excluded: context length exceeded');
+          const window = candidate.entry.capabilities.contextWindow;
+          if (window !== undefined)
+            state.smallestFailedWindow = Math.max(state.smallestFailedWindow ?? 0, window);
+        }
+        break;
+      }
+    }
+  }
+  return { type: 'none', allRateLimited, earliest };
+}
+
+/** The candidates in the order the chain's strategy gives for this request. */
+async function orderOf(
+  context: EngineContext,
+  chain: ResolvedChain,
+  candidates: Candidate[],
+): Promise<Candidate[]> {
+  if (chain.strategy !== 'expiring-first' || candidates.length < 2) return candidates;
+  try {
+    const { snapshot, bucketIds } = await context.tracker.view(candidates);
+    return orderExpiringFirst({
+      candidates,
+      view: snapshot,
+      now: context.now(),
+      bucketIdsOf: (candidate) => bucketIds.get(candidate) ?? [],
+    });
+  } catch (error) {
+    context.logger.error('rate-limit store failed', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return candidates;
   }
 }
 
@@ -286,7 +364,7 @@ function upstreamBody(
       upstream.stream_options = { ...asked, include_usage: true };
     }
   }
-  return upstream;
+  return rewriteForProvider(upstream, candidate);
 }
 
 function providerError(
@@ -313,7 +391,12 @@ function answerJson(
   result: Extract<CandidateResult, { type: 'answered' }>,
 ): Response {
   let text = result.text;
-  if (context.config().settings.normalizeResponses && moveReasoningToContent(result.json)) {
+  noteUpstreamId(trail, result.json.id);
+  const filled = fillAnswerFields(
+    result.json,
+    answerIdentity(trail.identity.id, candidate.entry.model, context.now()),
+  );
+  if ((context.config().settings.normalizeResponses && moveReasoningToContent(result.json)) || filled) {
     text = JSON.stringify(result.json);
   }
   const headers = { 'content-type': 'application/json', ...trail.headers(candidate) };
@@ -346,6 +429,7 @@ function answerStream(
     ...trail.headers(answering),
   };
   const ttftMs = options.committed.firstContentAt - trail.startedAt;
+  noteUpstreamId(trail, options.committed.source.buffered[0]?.json.id);
   const streamOptions = input.body.stream_options as { include_usage?: unknown } | null | undefined;
   const singleChoice = input.body.n === undefined || input.body.n === null || input.body.n === 1;
 
@@ -385,6 +469,9 @@ function answerStream(
     onAbort: input.onAbort,
     redact: trail.redact,
     continueWith: singleChoice ? continueWith : undefined,
+    identity: answerIdentity(input.requestId, answering.entry.model, context.now()),
+    answeringModel: () => answering.entry.model,
+    promptTokens: () => estimatePromptTokens(input.body),
     logger: context.logger,
     onEnd: (end) => {
       trail.end({

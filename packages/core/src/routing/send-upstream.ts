@@ -1,5 +1,6 @@
 import type { FailureClassification, FailureKind } from '../providers/provider-preset.ts';
 import type { Candidate } from './candidate.ts';
+import { failurePolicy } from './failure-policy.ts';
 import { readBodyText } from './read-body.ts';
 import { sleep } from './sleep.ts';
 
@@ -36,6 +37,8 @@ export interface SendUpstreamInput {
   deadline: number;
   fetch: typeof globalThis.fetch;
   now: () => number;
+  /** Whether a transient failure may be retried once (not for a probe). @default true */
+  retry?: boolean | undefined;
 }
 
 const retryBaseMs = 200;
@@ -44,15 +47,16 @@ const errorBodyTimeoutMs = 5_000;
 
 /**
  * Sends one request to a candidate. A transient failure (5xx, 529, a connection
- * reset before headers) is retried once after a jittered delay, honouring
- * Retry-After when it fits the budget. A silent provider (no headers in time) is
- * never retried. The client's abort is rethrown untouched.
+ * reset before headers: `retrySame` in the failure policy) is retried once after a jittered
+ * delay, honouring Retry-After when it fits the budget, except for a probe. A silent provider
+ * (no headers in time) is never retried. The client's abort is rethrown untouched.
  */
 export async function sendUpstream(input: SendUpstreamInput): Promise<ExchangeResult> {
   const first = await exchangeOnce(input);
   if (first.ok) return { ok: true, response: first.response, retries: 0 };
   const failure = first.failure;
-  if (failure.kind !== 'server') return { ok: false, failure, retries: 0 };
+  if (input.retry === false || !failurePolicy[failure.kind].retrySame)
+    return { ok: false, failure, retries: 0 };
   const now = input.now();
   const retryAt = failure.classification?.retryAt;
   // The longest the jittered delay can be, or the provider's Retry-After: either fits the budget or no retry.

@@ -7,11 +7,12 @@ import { candidatesOf } from '../routing/candidate.ts';
  * The state of one entry + key, as a dashboard shows it:
  * - `available`: nothing known limits it;
  * - `tracking`: its buckets are known and have room;
- * - `exhausted`: rate-limited until a reset;
+ * - `exhausted`: rate-limited until a reset, or resting briefly after a fault (a timeout, a broken stream);
+ * - `probing`: a block has ended and one request tests whether it has cleared;
  * - `parked`: out of credit or an invalid key;
  * - `broken`: model not found, or its circuit is open.
  */
-export type EntryState = 'available' | 'tracking' | 'exhausted' | 'parked' | 'broken';
+export type EntryState = 'available' | 'tracking' | 'exhausted' | 'probing' | 'parked' | 'broken';
 
 /** A bucket with the names of what it limits. */
 export interface BucketStatus extends BucketState {
@@ -84,7 +85,14 @@ export function describeStatus(
   for (const bucket of snapshot.buckets) {
     const label = labels.get(bucket.scope);
     if (!label) continue;
-    if (bucket.limit === null && bucket.remaining === null && bucket.inFlight === 0) continue;
+    // A history that has learnt nothing yet limits nothing: not shown.
+    if (
+      bucket.limit === null &&
+      bucket.remaining === null &&
+      (bucket.inFlight === 0 || bucket.source === 'learnt')
+    ) {
+      continue;
+    }
     const status: BucketStatus = {
       ...bucket,
       provider: label.provider,
@@ -121,6 +129,9 @@ export function describeStatus(
       .filter((found): found is BlockRecord => found !== undefined)
       .sort((left, right) => severity(right) - severity(left))[0];
     if (block) {
+      if (block.until <= input.now) {
+        return { ...base, state: 'probing', reason: block.reason, until: block.probeUntil ?? undefined };
+      }
       return { ...base, state: stateOf(block), reason: block.reason, until: block.until };
     }
     const empty = own.find((bucket) =>
@@ -129,10 +140,13 @@ export function describeStatus(
         : bucket.remaining !== null && bucket.remaining < 1,
     );
     if (empty) {
+      const window =
+        empty.windowMs !== null ? `in any ${Math.round(empty.windowMs / 100) / 10}s` : `per ${empty.window}`;
+      const source = empty.learnt ? `learnt: ${empty.learnt.note}` : empty.source;
       return {
         ...base,
         state: 'exhausted',
-        reason: `no ${empty.kind} left per ${empty.window} (${empty.source})`,
+        reason: `no ${empty.kind} left ${window} (${source})`,
         until: empty.resetAt ?? undefined,
       };
     }
@@ -145,11 +159,10 @@ export function describeStatus(
 
 function stateOf(block: BlockRecord): EntryState {
   if (block.state === 'parked') return 'parked';
-  if (block.state === 'broken' || block.state === 'circuit-open' || block.state === 'probing')
-    return 'broken';
+  if (block.state === 'broken' || block.state === 'circuit-open') return 'broken';
   return 'exhausted';
 }
 
 function severity(block: BlockRecord): number {
-  return { parked: 4, broken: 3, 'circuit-open': 2, probing: 2, exhausted: 1, cooldown: 0 }[block.state];
+  return { parked: 4, broken: 3, 'circuit-open': 2, faulted: 2, exhausted: 1, cooldown: 0 }[block.state];
 }

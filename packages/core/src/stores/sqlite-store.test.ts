@@ -88,6 +88,8 @@ describe('sqlite store', () => {
           until: start + 86_400_000,
           reason: 'no credit',
           since: start,
+          release: 'probe',
+          probeUntil: null,
         },
       ]);
       const slotTaken = await second.acquire({
@@ -113,7 +115,10 @@ describe('sqlite store', () => {
         inFlight: 0,
       });
       expect(after.buckets.find((bucket) => bucket.id === slots.id)).toMatchObject({ inFlight: 0 });
-      expect(await second.recordFailure({ now: start + 3, scope: 'groq~key1/llama' })).toBe(3);
+      expect(await second.recordFailure({ now: start + 3, scope: 'groq~key1/llama' })).toEqual({
+        count: 3,
+        since: start,
+      });
     } finally {
       await second.close();
     }
@@ -196,8 +201,8 @@ describe('sqlite store', () => {
       const groq = createSqliteStore({ database, tablePrefix: 'groq_limits_' });
       const other = createSqliteStore({ database });
       await groq.recordFailure({ now: start, scope: 'groq~key1' });
-      expect(await other.recordFailure({ now: start, scope: 'groq~key1' })).toBe(1);
-      expect(await groq.recordFailure({ now: start, scope: 'groq~key1' })).toBe(2);
+      expect((await other.recordFailure({ now: start, scope: 'groq~key1' })).count).toBe(1);
+      expect((await groq.recordFailure({ now: start, scope: 'groq~key1' })).count).toBe(2);
       await groq.close();
       await other.close();
       expect(database.isOpen).toBe(true);
@@ -231,9 +236,9 @@ describe('sqlite store', () => {
     const path = temporaryDatabasePath();
     await createSqliteStore({ path }).close();
     const database = new DatabaseSync(path);
-    database.exec("UPDATE ratelimit_meta SET value = '2' WHERE key = 'schema_version'");
+    database.exec("UPDATE ratelimit_meta SET value = '3' WHERE key = 'schema_version'");
     database.close();
-    expect(() => createSqliteStore({ path })).toThrow(/schema version 2/);
+    expect(() => createSqliteStore({ path })).toThrow(/schema version 3/);
   });
 
   it('opens its own tables again without recreating them', async () => {
@@ -242,8 +247,59 @@ describe('sqlite store', () => {
       const first = createSqliteStore({ database });
       await first.recordFailure({ now: start, scope: 'a~1' });
       const second = createSqliteStore({ database });
-      expect(await second.recordFailure({ now: start, scope: 'a~1' })).toBe(2);
-      expect(database.prepare('SELECT value FROM ratelimit_meta').get()).toEqual({ value: '1' });
+      expect((await second.recordFailure({ now: start, scope: 'a~1' })).count).toBe(2);
+      expect(database.prepare('SELECT value FROM ratelimit_meta').get()).toEqual({ value: '2' });
+    } finally {
+      database.close();
+    }
+  });
+
+  it('migrates version-1 tables: keeps buckets, blocks and failure counts, drops the old leases', async () => {
+    const database = new DatabaseSync(':memory:');
+    try {
+      database.exec(`
+        CREATE TABLE ratelimit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO ratelimit_meta VALUES ('schema_version', '1');
+        CREATE TABLE ratelimit_buckets (id TEXT PRIMARY KEY, scope TEXT NOT NULL, kind TEXT NOT NULL,
+          window_name TEXT NOT NULL, source TEXT NOT NULL, limit_units REAL, remaining REAL, reset_at INTEGER,
+          in_flight REAL NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE ratelimit_blocks (scope TEXT PRIMARY KEY, state TEXT NOT NULL, until INTEGER NOT NULL,
+          reason TEXT NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE ratelimit_failures (scope TEXT PRIMARY KEY, consecutive INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE ratelimit_leases (lease_id TEXT NOT NULL, bucket_id TEXT NOT NULL, units REAL NOT NULL,
+          expires_at INTEGER NOT NULL, PRIMARY KEY (lease_id, bucket_id)) WITHOUT ROWID;
+      `);
+      database
+        .prepare('INSERT INTO ratelimit_buckets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(requests.id, requests.scope, 'requests', 'minute', 'manual', 10, 4, start + 60_000, 2, start);
+      database.exec(`
+        INSERT INTO ratelimit_blocks VALUES ('groq/llama', 'probing', ${start + 1000}, 'circuit', ${start});
+        INSERT INTO ratelimit_blocks VALUES ('cerebras~key2', 'parked', ${start + 86_400_000}, 'no credit', ${start});
+        INSERT INTO ratelimit_failures VALUES ('groq/llama', 4);
+        INSERT INTO ratelimit_leases VALUES ('old', '${requests.id}', 2, ${start + 60_000});
+      `);
+      const store = createSqliteStore({ database });
+      const snapshot = await store.snapshot({ now: start + 1 });
+      expect(snapshot.buckets).toEqual([
+        expect.objectContaining({
+          id: requests.id,
+          limit: 10,
+          remaining: 4,
+          inFlight: 0,
+          windowMs: null,
+          log: [],
+        }),
+      ]);
+      expect(snapshot.blocks).toEqual([
+        expect.objectContaining({ scope: 'cerebras~key2', state: 'parked', release: 'all' }),
+        expect.objectContaining({ scope: 'groq/llama', state: 'circuit-open', release: 'probe' }),
+      ]);
+      expect(await store.recordFailure({ now: start + 2, scope: 'groq/llama' })).toEqual({
+        count: 5,
+        since: 0,
+      });
+      expect(database.prepare('SELECT value FROM ratelimit_meta').get()).toEqual({ value: '2' });
+      await store.close();
     } finally {
       database.close();
     }

@@ -8,30 +8,16 @@ import type { StatementSync } from 'node:sqlite';
 import { DatabaseSync } from 'node:sqlite';
 import type {
   BlockRecord,
+  BlockRelease,
   BlockState,
   BucketKind,
-  BucketObservation,
   BucketSource,
   BucketState,
   BucketWindow,
+  LearntLimit,
+  LogEntry,
 } from '../rate-limit/bucket.ts';
-import {
-  admits,
-  applyObservation,
-  currentView,
-  nextBlock,
-  prepareBucket,
-  refundUnits,
-  takeUnits,
-} from '../rate-limit/bucket-arithmetic.ts';
-import type {
-  AcquireInput,
-  AcquireResult,
-  BlockInput,
-  RateLimitStore,
-  SettleInput,
-  StoreSnapshot,
-} from '../rate-limit/rate-limit-store.ts';
+import { type LeaseRecord, PlannedStore, type StoreTables } from '../rate-limit/store-planner.ts';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -46,21 +32,20 @@ export interface SqliteStoreOptions {
 }
 
 /** The version of the tables this code writes; a newer one in the file is refused. */
-const schemaVersion = 1;
+const schemaVersion = 2;
 
 type Row = Record<string, unknown>;
 
-/** What one lease holds, bucket id → units. */
-type Holdings = Map<string, number>;
-
 /** A rate-limit store backed by node:sqlite; each method is one `BEGIN IMMEDIATE` transaction. */
-export class SqliteStore implements RateLimitStore {
+export class SqliteStore extends PlannedStore {
   readonly #database: DatabaseSync;
   readonly #ownsDatabase: boolean;
   readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #tables: StoreTables;
   #closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
+    super();
     const tablePrefix = options.tablePrefix ?? 'ratelimit_';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(tablePrefix)) {
       throw new TypeError(
@@ -84,134 +69,11 @@ export class SqliteStore implements RateLimitStore {
       }
       migrate(this.#database, tablePrefix);
       this.#statements = prepareStatements(this.#database, tablePrefix);
+      this.#tables = tablesOf(this.#statements);
     } catch (error) {
       if (this.#ownsDatabase) this.#database.close();
       throw error;
     }
-  }
-
-  async acquire(input: AcquireInput): Promise<AcquireResult> {
-    return this.#transaction(() => {
-      this.#expireLeases(input.now);
-      let probe: BlockRecord | undefined;
-      for (const scope of input.blockScopes) {
-        const block = this.#loadBlock(scope);
-        if (!block) continue;
-        if (block.until > input.now) return { ok: false, blocked: block };
-        const halfOpen = block.state === 'circuit-open' || block.state === 'probing';
-        if (halfOpen && !probe) probe = block;
-        else if (!halfOpen) this.#statements.deleteBlock.run(scope);
-      }
-      const prepared = new Map<string, BucketState>();
-      for (const demand of input.buckets) {
-        const known = prepared.get(demand.id) ?? this.#loadBucket(demand.id);
-        const state = prepareBucket(known, demand, input.now);
-        prepared.set(demand.id, state);
-        if (!admits(state, demand.cost)) {
-          // Creating, refilling and resizing stand even when the attempt is refused.
-          for (const changed of prepared.values()) this.#saveBucket(changed);
-          return { ok: false, bucket: { ...state }, cost: demand.cost };
-        }
-      }
-      if (probe) {
-        this.#saveBlock({ ...probe, state: 'probing', until: input.probeUntil, since: input.now });
-      }
-      const holdings: Holdings = new Map();
-      for (const demand of input.buckets) {
-        prepared.set(demand.id, takeUnits(prepared.get(demand.id)!, demand.cost, input.now));
-        holdings.set(demand.id, (holdings.get(demand.id) ?? 0) + demand.cost);
-      }
-      for (const state of prepared.values()) this.#saveBucket(state);
-      for (const [bucketId, units] of holdings) {
-        this.#statements.insertLease.run(input.leaseId, bucketId, units, input.leaseExpiresAt);
-      }
-      return { ok: true, probe: probe !== undefined };
-    });
-  }
-
-  async settle(input: SettleInput): Promise<void> {
-    this.#transaction(() => {
-      const holdings: Holdings = new Map();
-      for (const row of this.#statements.selectLease.all(input.leaseId) as Row[]) {
-        holdings.set(text(row.bucket_id), numeric(row.units));
-      }
-      this.#statements.deleteLease.run(input.leaseId);
-      for (const [bucketId, units] of holdings) this.#statements.releaseInFlight.run(units, bucketId);
-      // Leases that have lapsed no longer hold anything an observation should subtract.
-      this.#expireLeases(input.now);
-      for (const settled of input.buckets) {
-        const state = this.#loadBucket(settled.id);
-        if (!state) {
-          if (settled.observed) this.#apply(settled.observed, input.now);
-          continue;
-        }
-        if (settled.observed) this.#apply(settled.observed, input.now);
-        if (settled.observed?.remaining !== undefined || settled.used === undefined) continue;
-        if (!holdings.has(settled.id)) continue;
-        const current = settled.observed ? (this.#loadBucket(settled.id) ?? state) : state;
-        this.#saveBucket(refundUnits(current, settled.reserved, settled.used, input.now));
-      }
-      for (const scope of input.clearFailures ?? []) this.#statements.deleteFailures.run(scope);
-    });
-  }
-
-  async observe(input: { now: number; observations: BucketObservation[] }): Promise<void> {
-    this.#transaction(() => {
-      this.#expireLeases(input.now);
-      for (const observation of input.observations) this.#apply(observation, input.now);
-    });
-  }
-
-  async block(input: BlockInput): Promise<void> {
-    this.#transaction(() => {
-      const block = nextBlock(this.#loadBlock(input.scope), input);
-      if (block) this.#saveBlock(block);
-    });
-  }
-
-  async unblock(input: { scopes: string[] }): Promise<void> {
-    this.#transaction(() => {
-      for (const scope of input.scopes) this.#statements.deleteBlock.run(scope);
-    });
-  }
-
-  async recordFailure(input: { now: number; scope: string }): Promise<number> {
-    return this.#transaction(() => {
-      const row = this.#statements.countFailure.get(input.scope) as Row | undefined;
-      return numeric(row?.consecutive);
-    });
-  }
-
-  async clearFailures(input: { scope: string }): Promise<void> {
-    this.#transaction(() => {
-      this.#statements.deleteFailures.run(input.scope);
-    });
-  }
-
-  async snapshot(input: { now: number }): Promise<StoreSnapshot> {
-    return this.#transaction(() => {
-      this.#expireLeases(input.now);
-      // Shown as an acquire would find them: a window that has passed is refilled.
-      const buckets = (this.#statements.selectBuckets.all() as Row[]).map((row) =>
-        currentView(toBucket(row), input.now),
-      );
-      const blocks = (this.#statements.selectBlocks.all() as Row[])
-        .map(toBlock)
-        .filter(
-          (block) => block.until > input.now || block.state === 'circuit-open' || block.state === 'probing',
-        );
-      return { buckets, blocks };
-    });
-  }
-
-  async reset(input: { scopePrefix?: string | undefined } = {}): Promise<void> {
-    const prefix = input.scopePrefix ?? '';
-    this.#transaction(() => {
-      this.#statements.deleteIdleBuckets.run(prefix);
-      this.#statements.refillBuckets.run(prefix);
-      this.#statements.deleteBlocks.run(prefix);
-      this.#statements.deleteFailuresByPrefix.run(prefix);
-    });
   }
 
   async close(): Promise<void> {
@@ -220,12 +82,12 @@ export class SqliteStore implements RateLimitStore {
     if (this.#ownsDatabase && this.#database.isOpen) this.#database.close();
   }
 
-  /** Runs `work` in one `BEGIN IMMEDIATE` transaction: committed whole, or rolled back. */
-  #transaction<T>(work: () => T): T {
+  /** Runs one operation in one `BEGIN IMMEDIATE` transaction: committed whole, or rolled back. */
+  protected run<T>(operation: (tables: StoreTables) => T): T {
     if (this.#closed) throw new Error('The SQLite rate-limit store is closed.');
     this.#statements.begin.run();
     try {
-      const result = work();
+      const result = operation(this.#tables);
       this.#statements.commit.run();
       return result;
     } catch (error) {
@@ -233,45 +95,69 @@ export class SqliteStore implements RateLimitStore {
       throw error;
     }
   }
+}
 
-  /** Gives back the in-flight units of every lease that lapsed at or before `now`. */
-  #expireLeases(now: number): void {
-    this.#statements.releaseExpiredLeases.run(now);
-    this.#statements.deleteExpiredLeases.run(now);
-  }
-
-  #apply(observation: BucketObservation, now: number): void {
-    this.#saveBucket(applyObservation(this.#loadBucket(observation.id), observation, now));
-  }
-
-  #loadBucket(id: string): BucketState | undefined {
-    const row = this.#statements.selectBucket.get(id) as Row | undefined;
-    return row ? toBucket(row) : undefined;
-  }
-
-  #saveBucket(state: BucketState): void {
-    this.#statements.upsertBucket.run(
-      state.id,
-      state.scope,
-      state.kind,
-      state.window,
-      state.source,
-      state.limit,
-      state.remaining,
-      state.resetAt,
-      state.inFlight,
-      state.updatedAt,
-    );
-  }
-
-  #loadBlock(scope: string): BlockRecord | undefined {
-    const row = this.#statements.selectBlock.get(scope) as Row | undefined;
-    return row ? toBlock(row) : undefined;
-  }
-
-  #saveBlock(block: BlockRecord): void {
-    this.#statements.upsertBlock.run(block.scope, block.state, block.until, block.reason, block.since);
-  }
+/** The planner's tables over the prepared statements (called inside a transaction only). */
+function tablesOf(statements: ReturnType<typeof prepareStatements>): StoreTables {
+  return {
+    bucket: (id) => {
+      const row = statements.selectBucket.get(id) as Row | undefined;
+      return row ? toBucket(row) : undefined;
+    },
+    saveBucket: (state) => {
+      statements.upsertBucket.run(
+        state.id,
+        state.scope,
+        state.kind,
+        state.window,
+        state.source,
+        state.limit,
+        state.remaining,
+        state.resetAt,
+        state.inFlight,
+        state.updatedAt,
+        state.windowMs,
+        state.log.length > 0 ? JSON.stringify(state.log) : null,
+        state.runStart,
+        state.learnt ? JSON.stringify(state.learnt) : null,
+        state.resetGuessed === true ? 1 : 0,
+      );
+    },
+    deleteBucket: (id) => statements.deleteBucket.run(id),
+    block: (scope) => {
+      const row = statements.selectBlock.get(scope) as Row | undefined;
+      return row ? toBlock(row) : undefined;
+    },
+    saveBlock: (block) => {
+      statements.upsertBlock.run(
+        block.scope,
+        block.state,
+        block.until,
+        block.reason,
+        block.since,
+        block.release,
+        block.probeUntil,
+      );
+    },
+    deleteBlock: (scope) => statements.deleteBlock.run(scope),
+    failures: (scope) => {
+      const row = statements.selectFailures.get(scope) as Row | undefined;
+      return row ? { count: numeric(row.consecutive), since: numeric(row.since) } : undefined;
+    },
+    saveFailures: (scope, record) => statements.upsertFailures.run(scope, record.count, record.since),
+    deleteFailures: (scope) => statements.deleteFailures.run(scope),
+    lease: (id) => {
+      const row = statements.selectLease.get(id) as Row | undefined;
+      return row ? toLease(row) : undefined;
+    },
+    saveLease: (lease) =>
+      statements.upsertLease.run(lease.id, lease.at, lease.expiresAt, JSON.stringify(lease.holdings)),
+    deleteLease: (id) => statements.deleteLease.run(id),
+    expiredLeases: (now) => (statements.selectExpiredLeases.all(now) as Row[]).map(toLease),
+    allBuckets: () => (statements.selectBuckets.all() as Row[]).map(toBucket),
+    allBlocks: () => (statements.selectBlocks.all() as Row[]).map(toBlock),
+    allFailureScopes: () => (statements.selectFailureScopes.all() as Row[]).map((row) => text(row.scope)),
+  };
 }
 
 /** Creates a store on a node:sqlite database (a file shared by processes, or in memory). */
@@ -279,7 +165,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   return new SqliteStore(options);
 }
 
-/** Creates the tables when missing and checks the schema version, in one transaction. */
+/** Creates the tables when missing, migrates older versions and checks the version, in one transaction. */
 function migrate(database: DatabaseSync, prefix: string): void {
   database.exec('BEGIN IMMEDIATE');
   try {
@@ -288,6 +174,19 @@ function migrate(database: DatabaseSync, prefix: string): void {
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
       ) WITHOUT ROWID;
+    `);
+    const row = database.prepare(`SELECT value FROM ${prefix}meta WHERE key = 'schema_version'`).get() as
+      | Row
+      | undefined;
+    const found = row === undefined ? undefined : Number(row.value);
+    if (found !== undefined && !(found <= schemaVersion)) {
+      throw new Error(
+        `The rate-limit tables "${prefix}*" have schema version ${row?.value}, newer than this version of ` +
+          `@429chain/core understands (${schemaVersion}); upgrade it.`,
+      );
+    }
+    if (found === 1) migrateFromVersion1(database, prefix);
+    database.exec(`
       CREATE TABLE IF NOT EXISTS ${prefix}buckets (
         id TEXT PRIMARY KEY,
         scope TEXT NOT NULL,
@@ -298,7 +197,12 @@ function migrate(database: DatabaseSync, prefix: string): void {
         remaining REAL,
         reset_at INTEGER,
         in_flight REAL NOT NULL DEFAULT 0,
-        updated_at INTEGER NOT NULL
+        updated_at INTEGER NOT NULL,
+        window_ms INTEGER,
+        log TEXT,
+        run_start INTEGER NOT NULL DEFAULT 0,
+        learnt TEXT,
+        reset_guessed INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${prefix}buckets_scope ON ${prefix}buckets (scope);
       CREATE TABLE IF NOT EXISTS ${prefix}blocks (
@@ -306,42 +210,53 @@ function migrate(database: DatabaseSync, prefix: string): void {
         state TEXT NOT NULL,
         until INTEGER NOT NULL,
         reason TEXT NOT NULL,
-        since INTEGER NOT NULL
+        since INTEGER NOT NULL,
+        release TEXT NOT NULL DEFAULT 'probe',
+        probe_until INTEGER
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS ${prefix}failures (
         scope TEXT PRIMARY KEY,
-        consecutive INTEGER NOT NULL
+        consecutive INTEGER NOT NULL,
+        since INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS ${prefix}leases (
-        lease_id TEXT NOT NULL,
-        bucket_id TEXT NOT NULL,
-        units REAL NOT NULL,
+        lease_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
-        PRIMARY KEY (lease_id, bucket_id)
+        holdings TEXT NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${prefix}leases_expires_at ON ${prefix}leases (expires_at);
-      CREATE INDEX IF NOT EXISTS ${prefix}leases_bucket_id ON ${prefix}leases (bucket_id);
     `);
-    const row = database.prepare(`SELECT value FROM ${prefix}meta WHERE key = 'schema_version'`).get() as
-      | Row
-      | undefined;
-    const found = row === undefined ? undefined : Number(row.value);
-    if (found === undefined) {
-      database
-        .prepare(`INSERT INTO ${prefix}meta (key, value) VALUES ('schema_version', ?)`)
-        .run(String(schemaVersion));
-    } else if (!(found <= schemaVersion)) {
-      throw new Error(
-        `The rate-limit tables "${prefix}*" have schema version ${row?.value}, newer than this version of ` +
-          `@429chain/core understands (${schemaVersion}); upgrade it.`,
-      );
-    }
-    // Versions older than `schemaVersion` are migrated here once there is a version 2.
+    database
+      .prepare(`INSERT INTO ${prefix}meta (key, value) VALUES ('schema_version', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      .run(String(schemaVersion));
     database.exec('COMMIT');
   } catch (error) {
     if (database.isTransaction) database.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * Version 1 had no sliding windows, probe releases or outage starts, and kept leases one row per
+ * bucket. Its leases are dropped (their in-flight units with them: the requests they held ended
+ * with the process that upgraded) and the new columns are added.
+ */
+function migrateFromVersion1(database: DatabaseSync, prefix: string): void {
+  database.exec(`
+    ALTER TABLE ${prefix}buckets ADD COLUMN window_ms INTEGER;
+    ALTER TABLE ${prefix}buckets ADD COLUMN log TEXT;
+    ALTER TABLE ${prefix}buckets ADD COLUMN run_start INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ${prefix}buckets ADD COLUMN learnt TEXT;
+    ALTER TABLE ${prefix}buckets ADD COLUMN reset_guessed INTEGER NOT NULL DEFAULT 0;
+    UPDATE ${prefix}buckets SET in_flight = 0;
+    ALTER TABLE ${prefix}blocks ADD COLUMN release TEXT NOT NULL DEFAULT 'all';
+    ALTER TABLE ${prefix}blocks ADD COLUMN probe_until INTEGER;
+    UPDATE ${prefix}blocks SET state = 'circuit-open', release = 'probe' WHERE state IN ('circuit-open', 'probing');
+    ALTER TABLE ${prefix}failures ADD COLUMN since INTEGER NOT NULL DEFAULT 0;
+    DROP TABLE IF EXISTS ${prefix}leases;
+  `);
 }
 
 /** Every statement the store runs, prepared once. Table names come from a validated prefix. */
@@ -350,7 +265,6 @@ function prepareStatements(database: DatabaseSync, prefix: string) {
   const blocks = `${prefix}blocks`;
   const failures = `${prefix}failures`;
   const leases = `${prefix}leases`;
-  const hasPrefix = 'substr(scope, 1, length(?1)) = ?1';
   const prepare = (sql: string): StatementSync => {
     const statement = database.prepare(sql);
     // A connection brought by the caller may be set to return bigints or arrays.
@@ -366,51 +280,45 @@ function prepareStatements(database: DatabaseSync, prefix: string) {
     selectBuckets: prepare(`SELECT * FROM ${buckets} ORDER BY id`),
     upsertBucket: prepare(
       `INSERT INTO ${buckets}
-         (id, scope, kind, window_name, source, limit_units, remaining, reset_at, in_flight, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         (id, scope, kind, window_name, source, limit_units, remaining, reset_at, in_flight, updated_at,
+          window_ms, log, run_start, learnt, reset_guessed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
          scope = excluded.scope, kind = excluded.kind, window_name = excluded.window_name,
          source = excluded.source, limit_units = excluded.limit_units, remaining = excluded.remaining,
-         reset_at = excluded.reset_at, in_flight = excluded.in_flight, updated_at = excluded.updated_at`,
+         reset_at = excluded.reset_at, in_flight = excluded.in_flight, updated_at = excluded.updated_at,
+         window_ms = excluded.window_ms, log = excluded.log, run_start = excluded.run_start,
+         learnt = excluded.learnt, reset_guessed = excluded.reset_guessed`,
     ),
-    releaseInFlight: prepare(`UPDATE ${buckets} SET in_flight = MAX(0, in_flight - ?) WHERE id = ?`),
-    deleteIdleBuckets: prepare(`DELETE FROM ${buckets} WHERE ${hasPrefix} AND in_flight = 0`),
-    refillBuckets: prepare(
-      `UPDATE ${buckets} SET remaining = limit_units, reset_at = NULL WHERE ${hasPrefix}`,
-    ),
+    deleteBucket: prepare(`DELETE FROM ${buckets} WHERE id = ?`),
     selectBlock: prepare(`SELECT * FROM ${blocks} WHERE scope = ?`),
     selectBlocks: prepare(`SELECT * FROM ${blocks} ORDER BY scope`),
     upsertBlock: prepare(
-      `INSERT INTO ${blocks} (scope, state, until, reason, since) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO ${blocks} (scope, state, until, reason, since, release, probe_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope) DO UPDATE SET
-         state = excluded.state, until = excluded.until, reason = excluded.reason, since = excluded.since`,
+         state = excluded.state, until = excluded.until, reason = excluded.reason, since = excluded.since,
+         release = excluded.release, probe_until = excluded.probe_until`,
     ),
     deleteBlock: prepare(`DELETE FROM ${blocks} WHERE scope = ?`),
-    deleteBlocks: prepare(`DELETE FROM ${blocks} WHERE ${hasPrefix}`),
-    countFailure: prepare(
-      `INSERT INTO ${failures} (scope, consecutive) VALUES (?, 1)
-       ON CONFLICT (scope) DO UPDATE SET consecutive = consecutive + 1
-       RETURNING consecutive`,
+    selectFailures: prepare(`SELECT consecutive, since FROM ${failures} WHERE scope = ?`),
+    selectFailureScopes: prepare(`SELECT scope FROM ${failures}`),
+    upsertFailures: prepare(
+      `INSERT INTO ${failures} (scope, consecutive, since) VALUES (?, ?, ?)
+       ON CONFLICT (scope) DO UPDATE SET consecutive = excluded.consecutive, since = excluded.since`,
     ),
     deleteFailures: prepare(`DELETE FROM ${failures} WHERE scope = ?`),
-    deleteFailuresByPrefix: prepare(`DELETE FROM ${failures} WHERE ${hasPrefix}`),
-    insertLease: prepare(
-      `INSERT INTO ${leases} (lease_id, bucket_id, units, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (lease_id, bucket_id) DO UPDATE SET
-         units = units + excluded.units, expires_at = excluded.expires_at`,
+    selectLease: prepare(`SELECT * FROM ${leases} WHERE lease_id = ?`),
+    selectExpiredLeases: prepare(`SELECT * FROM ${leases} WHERE expires_at <= ?`),
+    upsertLease: prepare(
+      `INSERT INTO ${leases} (lease_id, at, expires_at, holdings) VALUES (?, ?, ?, ?)
+       ON CONFLICT (lease_id) DO UPDATE SET
+         at = excluded.at, expires_at = excluded.expires_at, holdings = excluded.holdings`,
     ),
-    selectLease: prepare(`SELECT bucket_id, units FROM ${leases} WHERE lease_id = ?`),
     deleteLease: prepare(`DELETE FROM ${leases} WHERE lease_id = ?`),
-    releaseExpiredLeases: prepare(
-      `UPDATE ${buckets} SET in_flight = MAX(0, in_flight - (
-         SELECT SUM(units) FROM ${leases} WHERE bucket_id = ${buckets}.id AND expires_at <= ?1))
-       WHERE id IN (SELECT bucket_id FROM ${leases} WHERE expires_at <= ?1)`,
-    ),
-    deleteExpiredLeases: prepare(`DELETE FROM ${leases} WHERE expires_at <= ?`),
   };
 }
 
-/** Finds or creates the bucket for a demand, refilled and resized as the demand says. */
 function toBucket(row: Row): BucketState {
   return {
     id: text(row.id),
@@ -421,6 +329,14 @@ function toBucket(row: Row): BucketState {
     limit: numericOrNull(row.limit_units),
     remaining: numericOrNull(row.remaining),
     resetAt: numericOrNull(row.reset_at),
+    windowMs: numericOrNull(row.window_ms),
+    log: row.log === null || row.log === undefined ? [] : (JSON.parse(text(row.log)) as LogEntry[]),
+    runStart: numeric(row.run_start),
+    learnt:
+      row.learnt === null || row.learnt === undefined
+        ? undefined
+        : (JSON.parse(text(row.learnt)) as LearntLimit),
+    resetGuessed: numeric(row.reset_guessed) === 1 ? true : undefined,
     inFlight: numeric(row.in_flight),
     updatedAt: numeric(row.updated_at),
   };
@@ -433,6 +349,17 @@ function toBlock(row: Row): BlockRecord {
     until: numeric(row.until),
     reason: text(row.reason),
     since: numeric(row.since),
+    release: text(row.release) as BlockRelease,
+    probeUntil: numericOrNull(row.probe_until),
+  };
+}
+
+function toLease(row: Row): LeaseRecord {
+  return {
+    id: text(row.lease_id),
+    at: numeric(row.at),
+    expiresAt: numeric(row.expires_at),
+    holdings: JSON.parse(text(row.holdings)) as LeaseRecord['holdings'],
   };
 }
 

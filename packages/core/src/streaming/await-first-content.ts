@@ -3,7 +3,7 @@ import type { Candidate } from '../routing/candidate.ts';
 import type { AttemptFailure } from '../routing/send-upstream.ts';
 import { chunkSourceOf } from './chunk-source.ts';
 import type { ParsedEvent } from './read-event.ts';
-import { SseEventReader } from './sse-event-reader.ts';
+import { describeBreak, SseEventReader } from './sse-event-reader.ts';
 
 /** A stream that produced content in time: ready to commit. */
 export interface FirstContent {
@@ -49,6 +49,10 @@ export async function awaitFirstContent(
   }
   const reader = new SseEventReader(
     chunkSourceOf(response as Response & { body: ReadableStream<Uint8Array> }),
+    {
+      maxEventSize: candidate.entry.provider.streamEventLimitBytes,
+      readUsage: candidate.entry.provider.preset.readUsage,
+    },
   );
   const buffered: ParsedEvent[] = [];
   const deadline = input.now() + input.timeoutMs;
@@ -88,7 +92,10 @@ export async function awaitFirstContent(
       case 'end':
         return fail({ kind: 'server', reason: 'the stream ended before any content' });
       case 'broken':
-        return fail({ kind: 'server', reason: 'the stream broke before any content' });
+        return fail({
+          kind: 'server',
+          reason: describeBreak(read.cause, 'the stream broke before any content'),
+        });
     }
   }
 }

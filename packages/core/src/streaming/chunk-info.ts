@@ -18,8 +18,11 @@ export interface ChunkInfo {
   usageOnly: boolean;
 }
 
+/** Reads usage a provider puts outside a chunk's `usage` (a preset's `readUsage`). */
+export type ChunkUsageReader = (chunk: Record<string, unknown>) => TokenUsage | undefined;
+
 /** Reads what matters from a chat completion chunk (or a whole completion). */
-export function inspectChunk(chunk: unknown): ChunkInfo {
+export function inspectChunk(chunk: unknown, readExtraUsage?: ChunkUsageReader): ChunkInfo {
   const info: ChunkInfo = {
     hasContent: false,
     text: '',
@@ -35,8 +38,7 @@ export function inspectChunk(chunk: unknown): ChunkInfo {
     info.error = record.error;
     return info;
   }
-  info.usage =
-    readUsage(record.usage) ?? readUsage((record.x_groq as Record<string, unknown> | undefined)?.usage);
+  info.usage = readUsage(record.usage) ?? readExtraUsage?.(record);
   const choices = Array.isArray(record.choices) ? record.choices : [];
   if (choices.length === 0) {
     info.usageOnly = info.usage !== undefined;

@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import { type ChunkInfo, inspectChunk } from './chunk-info.ts';
+import { type ChunkInfo, type ChunkUsageReader, inspectChunk } from './chunk-info.ts';
 
 /** One upstream SSE event, parsed once. */
 export interface ParsedEvent {
@@ -26,7 +26,7 @@ export type StreamRead =
   | { type: 'broken'; cause: unknown };
 
 /** Turns one SSE message into what the relay acts on. */
-export function interpret(message: EventSourceMessage): StreamRead {
+export function interpret(message: EventSourceMessage, readUsage?: ChunkUsageReader): StreamRead {
   const data = message.data;
   if (data.trim() === '[DONE]') return { type: 'done' };
   let json: unknown;
@@ -40,7 +40,7 @@ export function interpret(message: EventSourceMessage): StreamRead {
     return message.event === 'error' ? { type: 'error', error: json, data } : { type: 'invalid', data };
   }
   const record = json as Record<string, unknown>;
-  const info = inspectChunk(record);
+  const info = inspectChunk(record, readUsage);
   if (message.event === 'error') return { type: 'error', error: record.error ?? record, data };
   if (info.error !== undefined) return { type: 'error', error: info.error, data };
   return { type: 'event', event: { data, json: record, info } };

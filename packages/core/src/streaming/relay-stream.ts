@@ -1,9 +1,11 @@
-import { StreamInterruptedError } from '../errors.ts';
+import { isAbortError, StreamInterruptedError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import type { TokenUsage } from '../events/request-record.ts';
+import { unrefTimer } from '../timers/unref-timer.ts';
+import { type AnswerIdentity, ChunkNormalizer, estimateBrokenUsage, wireUsage } from './normalize-chunk.ts';
 import type { ParsedEvent, StreamRead } from './read-event.ts';
 import { doneEvent, encodeSseData, sseData } from './sse.ts';
-import type { SseEventReader } from './sse-event-reader.ts';
+import { describeBreak, type SseEventReader } from './sse-event-reader.ts';
 
 const encoder = new TextEncoder();
 
@@ -61,6 +63,12 @@ export interface RelayOptions {
    * prefill). Resolves `undefined` when none can.
    */
   continueWith?: ((prefix: string) => Promise<StreamSource | undefined>) | undefined;
+  /** What the answer is named where upstream left it out (answer hygiene, `normalize-chunk.ts`). */
+  identity: AnswerIdentity;
+  /** The model answering now (named on a continued stream's finishing chunk). */
+  answeringModel: () => string;
+  /** The prompt's estimated tokens, for the usage of a part that broke before its usage came. */
+  promptTokens: () => number;
   onEnd(end: RelayEnd): void;
   logger: Logger;
 }
@@ -75,6 +83,9 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   let source = options.first;
   let queue: ParsedEvent[] = [...options.first.buffered];
   let forwardedText = '';
+  /** Text forwarded from the current source (its count, when it breaks before its usage). */
+  let sourceText = '';
+  const normalizer = new ChunkNormalizer(options.identity);
   let sawToolCalls = false;
   let finished = false;
   let continuation = false;
@@ -82,8 +93,6 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   let continuationStarted = false;
   let sourceUsage: TokenUsage | undefined;
   let totalUsage: TokenUsage | undefined;
-  let streamId: unknown;
-  let streamCreated: unknown;
   let ended = false;
   let originalFailure: string | undefined;
 
@@ -95,13 +104,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   };
   const addUsage = (usage: TokenUsage | undefined) => {
     if (!usage) return;
-    totalUsage = totalUsage
-      ? {
-          promptTokens: totalUsage.promptTokens + usage.promptTokens,
-          completionTokens: totalUsage.completionTokens + usage.completionTokens,
-          totalTokens: totalUsage.totalTokens + usage.totalTokens,
-        }
-      : usage;
+    totalUsage = totalUsage ? sumUsage(totalUsage, usage) : usage;
   };
 
   let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -122,35 +125,49 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   const render = (event: ParsedEvent): string | undefined => {
     const { info, json } = event;
     if (info.usage) sourceUsage = info.usage;
-    if (info.usageOnly) return options.clientWantsUsage ? sseData(event.data) : undefined;
-    if (continuation && !continuationStarted) {
-      if (!info.hasContent) return undefined;
-      continuationStarted = true;
+    if (info.usageOnly && !options.clientWantsUsage) return undefined;
+    if (!info.usageOnly) {
+      if (continuation && !continuationStarted) {
+        if (!info.hasContent) return undefined;
+        continuationStarted = true;
+      }
+      if (info.finishReason) finished = true;
+      if (info.hasToolCalls) sawToolCalls = true;
+      forwardedText += info.text;
+      sourceText += info.text;
     }
-    if (info.finishReason) finished = true;
-    if (info.hasToolCalls) sawToolCalls = true;
-    forwardedText += info.text;
-    let rewritten = false;
-    if (streamId === undefined) {
-      streamId = json.id;
-      streamCreated = json.created;
-    } else if (continuation) {
-      json.id = streamId;
-      json.created = streamCreated;
-      rewritten = true;
+    let rewritten = normalizer.apply(json, continuation);
+    if (continuation) {
+      // The whole answer's usage: the broken parts' counts (or estimates) plus this one's.
+      if (info.usage && totalUsage) {
+        json.usage = wireUsage(sumUsage(totalUsage, info.usage));
+        rewritten = true;
+      }
+      if (info.finishReason) {
+        normalizer.markFinish(json, options.answeringModel());
+        rewritten = true;
+      }
     }
     if (options.normalizeReasoning && moveReasoningToContent(json)) rewritten = true;
     return sseData(rewritten ? JSON.stringify(json) : event.data);
   };
 
-  /** Handles a break after commit: continue elsewhere, or end with an in-band error. */
-  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, reason: string) => {
+  /**
+   * Handles a break after commit: continue elsewhere, or end with an in-band error. A stream
+   * the engine stopped (the chain is closing) is not continued: it ends in-band at once.
+   */
+  const fail = async (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    reason: string,
+    stopped = false,
+  ) => {
     source.abort();
     source.finish({ outcome: 'failed', reason, usage: sourceUsage });
-    addUsage(sourceUsage);
+    addUsage(sourceUsage ?? estimateBrokenUsage(options.promptTokens(), sourceText));
     sourceUsage = undefined;
+    sourceText = '';
     originalFailure ??= reason;
-    if (options.continueWith && !sawToolCalls && !ended) {
+    if (options.continueWith && !sawToolCalls && !ended && !stopped) {
       const next = await options.continueWith(forwardedText).catch((error: unknown) => {
         options.logger.warn('continuation failed', { error: String(error) });
         return undefined;
@@ -231,7 +248,8 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
         }
         flush();
         if (read.type !== 'error' && finished) return complete(controller);
-        await fail(controller, failureReason(read, options.idleTimeoutMs));
+        const stopped = read.type === 'broken' && isAbortError(read.cause);
+        await fail(controller, failureReason(read, options.idleTimeoutMs), stopped);
       }
     },
     cancel() {
@@ -257,7 +275,7 @@ function failureReason(
     case 'timeout':
       return `the stream stalled for ${idleTimeoutMs} ms`;
     case 'broken':
-      return 'the connection broke mid-stream';
+      return describeBreak(read.cause, 'the connection broke mid-stream');
     case 'error':
       return `in-band error: ${describeError(read.error)}`;
   }
@@ -276,8 +294,7 @@ function abortReason(reason: unknown): unknown {
  * stays open past the grace period is aborted, so no upstream socket is left open.
  */
 function release(source: StreamSource, graceMs: number): void {
-  const timer = setTimeout(() => source.abort(), graceMs);
-  (timer as { unref?: () => void }).unref?.();
+  const timer = unrefTimer(setTimeout(() => source.abort(), graceMs));
   source.reader.read(graceMs).then((read) => {
     clearTimeout(timer);
     if (read.type !== 'end') source.abort();
@@ -310,4 +327,12 @@ export function moveReasoningToContent(json: Record<string, unknown>): boolean {
     }
   }
   return changed;
+}
+
+function sumUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  };
 }

@@ -1,4 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { isAbortError } from '../errors.ts';
+import type { ChunkUsageReader } from './chunk-info.ts';
 import type { ChunkRead, ChunkSource } from './chunk-source.ts';
 import { interpret, type StreamRead } from './read-event.ts';
 
@@ -22,9 +24,26 @@ export class SseEventReader {
   #pending: Promise<ChunkRead> | undefined;
   #ended = false;
 
-  constructor(source: ChunkSource) {
+  #overflow: StreamEventTooLargeError | undefined;
+
+  /**
+   * `maxEventSize`: the most characters one event (and so one line) may hold while it arrives;
+   * `readUsage`: reads usage a provider puts outside a chunk's `usage` (a preset's hook).
+   */
+  constructor(
+    source: ChunkSource,
+    options: { maxEventSize?: number | undefined; readUsage?: ChunkUsageReader | undefined } = {},
+  ) {
     this.#reader = source;
-    this.#parser = createParser({ onEvent: (message) => this.#queue.push(interpret(message)) });
+    const { maxEventSize, readUsage } = options;
+    this.#parser = createParser({
+      onEvent: (message) => this.#queue.push(interpret(message, readUsage)),
+      maxBufferSize: maxEventSize,
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded' && maxEventSize !== undefined)
+          this.#overflow = new StreamEventTooLargeError(maxEventSize);
+      },
+    });
   }
 
   /** Events parsed and ready without waiting. */
@@ -95,9 +114,14 @@ export class SseEventReader {
     if (chunk.done) {
       this.#parser.feed(this.#decoder.decode());
       this.#ended = true;
-      return;
+    } else {
+      this.#parser.feed(this.#decoder.decode(chunk.value, { stream: true }));
     }
-    this.#parser.feed(this.#decoder.decode(chunk.value, { stream: true }));
+    if (this.#overflow) {
+      // The events parsed before the overflow still go out; then the stream counts as broken.
+      this.#queue.push({ type: 'broken', cause: this.#overflow });
+      this.#ended = true;
+    }
   }
 
   /** Stops reading; the upstream body is cancelled. */
@@ -105,4 +129,24 @@ export class SseEventReader {
     this.#ended = true;
     return this.#reader.cancel().catch(() => undefined);
   }
+}
+
+/** An upstream SSE event (or an unterminated line) grew past the limit: an upstream fault. */
+export class StreamEventTooLargeError extends Error {
+  override name = 'StreamEventTooLargeError';
+  constructor(limit: number) {
+    super(`an event of the stream grew past ${limit} characters (settings.streamEventLimitBytes)`);
+  }
+}
+
+/** Why a stream that broke did: the limit it passed, or `fallback` for a plain connection failure. */
+export function describeBreak(cause: unknown, fallback: string): string {
+  if (cause instanceof StreamEventTooLargeError) return cause.message;
+  if (isAbortError(cause)) {
+    const message = cause instanceof Error ? cause.message.replace(/\.$/, '') : '';
+    return message
+      ? `the stream was stopped (${message.charAt(0).toLowerCase()}${message.slice(1)})`
+      : 'the stream was stopped';
+  }
+  return fallback;
 }

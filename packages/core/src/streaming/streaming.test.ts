@@ -1,5 +1,6 @@
 /**
- * Streaming through the public interface (DESIGN.md §5, PROVIDERS.md traps 7, 8, 12):
+ * Streaming through the public interface (docs/architecture.md, Streaming; traps 7, 8 and 12
+ * of docs/providers.md):
  * `createChain(...).fetch(...)` against a real loopback mock provider, asserting what the
  * client received and what the upstream saw.
  */
@@ -534,7 +535,8 @@ describe('first-token timeout', () => {
     const first = status.entries.find((entry) => entry.provider === 'first');
     expect(first).toMatchObject({ state: 'exhausted' });
     expect(first?.reason).toContain('first token');
-    expect(status.blocks).toContainEqual(expect.objectContaining({ provider: 'first', state: 'cooldown' }));
+    // A fault, not a limit: the block says so (a chain out for faults answers 503, not 429).
+    expect(status.blocks).toContainEqual(expect.objectContaining({ provider: 'first', state: 'faulted' }));
     expect(status.entries.find((entry) => entry.provider === 'second')?.state).not.toBe('exhausted');
   });
 });

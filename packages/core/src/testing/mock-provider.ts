@@ -82,6 +82,19 @@ export interface MockProvider {
   close(): Promise<void>;
 }
 
+/** One promise per socket: a keep-alive socket carries many requests, and a listener each would pile up. */
+const socketsClosed = new WeakMap<Socket, Promise<void>>();
+
+function closedOf(socket: Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  let closed = socketsClosed.get(socket);
+  if (!closed) {
+    closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socketsClosed.set(socket, closed);
+  }
+  return closed;
+}
+
 /** A chat completion reply. */
 export function completionReply(options: {
   model?: string | undefined;
@@ -212,9 +225,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         body,
         model: typeof body?.model === 'string' ? body.model : undefined,
         at: Date.now(),
-        socketClosed: socket.destroyed
-          ? Promise.resolve()
-          : new Promise((resolve) => socket.once('close', () => resolve())),
+        socketClosed: closedOf(socket),
       };
       requests.push(request);
       const script = request.model !== undefined ? scripts.get(request.model) : undefined;

@@ -1,4 +1,5 @@
-import { ApiError, apiErrorFrom } from './api-error.ts';
+import ky, { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
+import { ApiError, apiErrorOf } from './api-error.ts';
 import { clearAdminKey, getAdminKey } from './session-key.ts';
 
 /** Options of {@link adminFetch}. */
@@ -9,37 +10,68 @@ export interface AdminRequest {
   signal?: AbortSignal | undefined;
   /** Use this key instead of the session's (the login page verifies a key with it). */
   key?: string | undefined;
+  /**
+   * Gives up when the response headers take longer (ms); `false` waits as long as the server
+   * takes (a test prompt runs through a chain, which may queue). @default 30000
+   */
+  timeoutMs?: number | false | undefined;
+}
+
+/** What the hooks learn about a request. */
+interface AdminContext {
+  key?: string | undefined;
 }
 
 /**
- * Calls the admin API with `Authorization: Bearer <admin key>`. An error answer
- * throws an {@link ApiError}; a rejected key also signs the tab out.
+ * The admin API client (ky): a hook adds `Authorization: Bearer <admin key>` (the session's,
+ * or the one a request names), another turns every failure into an {@link ApiError} (the
+ * server's OpenAI-shaped error, a timeout, or an unreachable server) and signs the tab out
+ * when the session's key is refused. No retries: queries retry on their own terms.
  */
-export async function adminFetch(path: string, request: AdminRequest = {}): Promise<Response> {
-  const key = request.key ?? getAdminKey();
-  if (!key) throw new ApiError('Sign in with the admin key first.', { status: 401 });
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (request.json !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: request.method ?? 'GET',
-      headers,
-      body: request.json === undefined ? undefined : JSON.stringify(request.json),
-      signal: request.signal,
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError('Cannot reach the 429chain server. Is it running?', { status: 0 });
-  }
-  if (!response.ok) {
-    const error = await apiErrorFrom(response);
-    if ((response.status === 401 || response.status === 403) && request.key === undefined) {
-      clearAdminKey(`${error.message} Sign in again.`);
-    }
-    throw error;
-  }
-  return response;
+const adminApi = ky.create({
+  retry: 0,
+  hooks: {
+    beforeRequest: [
+      ({ request, options }) => {
+        const key = (options.context as AdminContext).key ?? getAdminKey();
+        if (!key) throw new ApiError('Sign in with the admin key first.', { status: 401 });
+        request.headers.set('authorization', `Bearer ${key}`);
+      },
+    ],
+    beforeError: [
+      ({ error, options }) => {
+        if (isHTTPError(error)) {
+          const refused = apiErrorOf(error.response, error.data);
+          const status = error.response.status;
+          if ((status === 401 || status === 403) && (options.context as AdminContext).key === undefined) {
+            clearAdminKey(`${refused.message} Sign in again.`);
+          }
+          return refused;
+        }
+        if (isTimeoutError(error)) {
+          return new ApiError('The 429chain server did not answer in time.', { status: 0 });
+        }
+        if (isNetworkError(error)) {
+          return new ApiError('Cannot reach the 429chain server. Is it running?', { status: 0 });
+        }
+        return error;
+      },
+    ],
+  },
+});
+
+/**
+ * Calls the admin API. An error answer throws an {@link ApiError}; a rejected key also
+ * signs the tab out.
+ */
+export function adminFetch(path: string, request: AdminRequest = {}): Promise<Response> {
+  return adminApi(path, {
+    method: request.method ?? 'GET',
+    json: request.json,
+    signal: request.signal,
+    timeout: request.timeoutMs ?? 30_000,
+    context: { key: request.key } satisfies AdminContext,
+  });
 }
 
 /** Calls the admin API and reads its JSON answer (`undefined` for 204). */

@@ -1,5 +1,3 @@
-import { useQuery } from '@tanstack/react-query';
-import { adminJson } from './admin-client.ts';
 import type {
   ChainList,
   ChainStatus,
@@ -7,7 +5,9 @@ import type {
   ProviderView,
   ServerInfo,
   SettingsView,
-} from './api-types.ts';
+} from '@429chain/server/admin-api';
+import { useQuery } from '@tanstack/react-query';
+import { adminJson } from './admin-client.ts';
 import { queryKeys } from './query-keys.ts';
 
 /**

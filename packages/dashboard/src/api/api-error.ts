@@ -1,8 +1,4 @@
-/** One validation problem, with its path relative to the object sent (`baseUrl`, `rateLimits.requestsPerMinute`). */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+import type { FieldIssue } from '@429chain/server/admin-api';
 
 /** An error answer of the admin API (`{ error: { message, type, code, param, issues } }`), or a network failure. */
 export class ApiError extends Error {
@@ -32,16 +28,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Reads an error response into an {@link ApiError}, whatever its body. */
-export async function apiErrorFrom(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  const error = (body as { error?: unknown } | undefined)?.error;
+/**
+ * An error answer as an {@link ApiError}, whatever its body: `data` is the body as the client
+ * read it (parsed JSON, or text).
+ */
+export function apiErrorOf(response: Pick<Response, 'status' | 'statusText'>, data: unknown): ApiError {
+  const error = (data as { error?: unknown } | undefined)?.error;
   if (typeof error === 'object' && error !== null) {
     const fields = error as Record<string, unknown>;
     const issues = Array.isArray(fields.issues)
@@ -63,7 +55,7 @@ export async function apiErrorFrom(response: Response): Promise<ApiError> {
       issues,
     });
   }
-  const snippet = text.trim().slice(0, 200);
+  const snippet = (typeof data === 'string' ? data : '').trim().slice(0, 200);
   return new ApiError(
     `The server answered ${response.status} ${response.statusText}${snippet ? `: ${snippet}` : '.'}`,
     { status: response.status },

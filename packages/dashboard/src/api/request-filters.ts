@@ -1,4 +1,4 @@
-import type { RequestRecord, RequestSummary } from './api-types.ts';
+import type { RequestRecord, RequestSummary } from '@429chain/server/admin-api';
 
 /** How far back the request log looks. */
 export type TimeRange = '15m' | '1h' | '24h' | '7d' | 'all';
@@ -49,22 +49,8 @@ export function matchesFilters(filters: RequestFilters, request: RequestSummary)
   return true;
 }
 
-/** The log row of a full record (as the server's log computes it). */
+/** The log row of a full record: the record without its trail, and its client's name. */
 export function summaryOf(record: RequestRecord): RequestSummary {
-  const { attempts, ...rest } = record;
-  return {
-    ...rest,
-    attemptCount: attempts.filter((attempt) => attempt.outcome !== 'skipped').length,
-    fallback: isFallback(record),
-    client: record.metadata?.client,
-  };
-}
-
-/** Answered by another candidate than the first usable one (skips for unsuitability do not count). */
-export function isFallback(record: Pick<RequestRecord, 'outcome' | 'attempts'>): boolean {
-  if (record.outcome !== 'answered') return false;
-  const answering = record.attempts.findLastIndex((attempt) => attempt.outcome === 'answered');
-  return record.attempts
-    .slice(0, Math.max(answering, 0))
-    .some((attempt) => attempt.outcome !== 'skipped' || attempt.failure !== 'unsuitable');
+  const { attempts: _trail, ...rest } = record;
+  return { ...rest, client: record.metadata?.client };
 }

@@ -1,6 +1,6 @@
+import type { ChainStatus } from '@429chain/server/admin-api';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { adminJson } from './admin-client.ts';
-import type { ChainStatus } from './api-types.ts';
 import { queryKeys } from './query-keys.ts';
 
 /** `POST /api/ratelimits/reset`: forgets one provider's rate-limit state, or all of it. */

@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../api/api-types.ts';
+import type { AttemptRecord } from '@429chain/server/admin-api';
 import { formatCount, formatLatency } from '../format/format.ts';
 
 const outcomeLabels: Record<AttemptRecord['outcome'], string> = {

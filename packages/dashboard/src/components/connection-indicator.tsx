@@ -1,5 +1,5 @@
+import { formatDuration } from '@429chain/core';
 import { useSyncExternalStore } from 'react';
-import { formatCountdown } from '../format/format.ts';
 import { useNow } from '../hooks/use-now.ts';
 import { connectionStore } from '../live/connection-state.ts';
 
@@ -20,7 +20,7 @@ export function ConnectionIndicator() {
       title = 'Opening the live event stream.';
       break;
     case 'reconnecting':
-      label = `Reconnecting in ${formatCountdown(connection.retryAt - Date.now())}`;
+      label = `Reconnecting in ${formatDuration(connection.retryAt - Date.now(), { zero: 'now' })}`;
       title = `Lost the live stream (${connection.error}). Retrying with backoff; attempt ${connection.attempt}.`;
       break;
     default:

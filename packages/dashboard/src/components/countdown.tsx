@@ -1,4 +1,5 @@
-import { formatClock, formatCountdown } from '../format/format.ts';
+import { formatDuration } from '@429chain/core';
+import { formatClock } from '../format/format.ts';
 import { useNow } from '../hooks/use-now.ts';
 
 /** Time left until a server-given moment, ticking every second. */
@@ -11,7 +12,7 @@ export function Countdown({ until, label }: { until: number; label?: string | un
       dateTime={new Date(until).toISOString()}
       title={`${label ? `${label} ` : ''}at ${formatClock(until)}`}
     >
-      {formatCountdown(left)}
+      {formatDuration(left, { zero: 'now' })}
     </time>
   );
 }

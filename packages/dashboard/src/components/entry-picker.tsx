@@ -1,5 +1,5 @@
+import type { ProviderView } from '@429chain/server/admin-api';
 import { useId } from 'react';
-import type { ProviderView } from '../api/api-types.ts';
 
 /** A chain entry being chosen: a provider and one of its models (or any model name). */
 export interface EntryChoice {

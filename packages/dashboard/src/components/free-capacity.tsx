@@ -1,4 +1,4 @@
-import type { BucketStatus, ChainStatus } from '../api/api-types.ts';
+import type { BucketStatus, ChainStatus } from '@429chain/server/admin-api';
 import { formatCount, formatWindow } from '../format/format.ts';
 import { Link } from '../router.tsx';
 import { CapacityMeter } from './capacity-meter.tsx';

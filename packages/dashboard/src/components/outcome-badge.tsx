@@ -1,4 +1,4 @@
-import type { RequestOutcome } from '../api/api-types.ts';
+import type { RequestOutcome } from '@429chain/server/admin-api';
 
 /** How a request ended, with its HTTP status. */
 export function OutcomeBadge({ outcome, status }: { outcome: RequestOutcome; status: number }) {

@@ -1,7 +1,7 @@
+import type { ProviderPresetView, ProviderView, RateLimitsConfig } from '@429chain/server/admin-api';
 import { type FormEvent, useMemo, useState } from 'react';
 import { usePresets } from '../api/admin-queries.ts';
 import { ApiError } from '../api/api-error.ts';
-import type { ProviderPresetView, ProviderView, RateLimitsConfig } from '../api/api-types.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { FormField } from './form-field.tsx';
 

@@ -1,7 +1,7 @@
+import type { ProviderView, TestAnswer } from '@429chain/server/admin-api';
 import { useMutation } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { adminJson } from '../api/admin-client.ts';
-import type { ProviderView, TestAnswer } from '../api/api-types.ts';
 import { formatLatency } from '../format/format.ts';
 import { AttemptTrail } from './attempt-trail.tsx';
 import { ErrorMessage } from './error-message.tsx';
@@ -16,6 +16,7 @@ export function ProviderTest({ provider, note }: { provider: ProviderView; note?
       adminJson<TestAnswer>('/api/test', {
         method: 'POST',
         json: { provider: provider.id, model, prompt: testPrompt, maxTokens: 64 },
+        timeoutMs: false,
       }),
   });
   return (

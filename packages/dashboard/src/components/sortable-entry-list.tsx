@@ -1,3 +1,4 @@
+import type { EntryConfig, EntryStatus } from '@429chain/server/admin-api';
 import {
   type Announcements,
   closestCenter,
@@ -16,7 +17,6 @@ import {
   verticalListSortingStrategy,
 } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import type { EntryConfig, EntryStatus } from '../api/api-types.ts';
 import { StateBadge, worstState } from './state-badge.tsx';
 
 /** An entry with a stable id for drag-and-drop (entries themselves may repeat). */
@@ -31,6 +31,8 @@ interface SortableEntryListProps {
   statuses: EntryStatus[];
   onChange: (entries: KeyedEntry[]) => void;
   disabled?: boolean | undefined;
+  /** Show each entry's tier, editable (chains with `strategy: expiring-first`). @default false */
+  tiers?: boolean | undefined;
 }
 
 /** Sensor options are constants so the sensors stay the same across renders (live status re-renders often). */
@@ -44,7 +46,7 @@ const label = (entry: EntryConfig) => `${entry.provider} / ${entry.model}`;
  * handle, with the keyboard (focus the handle, Space to lift, arrows to move, Space
  * to drop, Escape to cancel), or with the up and down buttons.
  */
-export function SortableEntryList({ entries, statuses, onChange, disabled }: SortableEntryListProps) {
+export function SortableEntryList({ entries, statuses, onChange, disabled, tiers }: SortableEntryListProps) {
   const sensors = useSensors(
     useSensor(PointerSensor, pointerOptions),
     useSensor(KeyboardSensor, keyboardOptions),
@@ -101,6 +103,16 @@ export function SortableEntryList({ entries, statuses, onChange, disabled }: Sor
               )}
               onMove={(to) => move(index, to)}
               onRemove={() => onChange(entries.filter((other) => other.key !== item.key))}
+              onTier={
+                tiers
+                  ? (tier) =>
+                      onChange(
+                        entries.map((other) =>
+                          other.key === item.key ? { ...other, entry: { ...other.entry, tier } } : other,
+                        ),
+                      )
+                  : undefined
+              }
               disabled={disabled}
             />
           ))}
@@ -117,6 +129,7 @@ function SortableEntryRow({
   statuses,
   onMove,
   onRemove,
+  onTier,
   disabled,
 }: {
   item: KeyedEntry;
@@ -125,6 +138,8 @@ function SortableEntryRow({
   statuses: EntryStatus[];
   onMove: (to: number) => void;
   onRemove: () => void;
+  /** Changes the entry's tier; the tier is shown only when given. */
+  onTier?: ((tier: number) => void) | undefined;
   disabled?: boolean | undefined;
 }) {
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } =
@@ -155,6 +170,23 @@ function SortableEntryRow({
       <span className="entry-name">
         <strong>{item.entry.provider}</strong> <span className="muted">/</span> {item.entry.model}
       </span>
+      {onTier ? (
+        <label className="entry-tier">
+          <span className="small muted">Tier</span>
+          <input
+            type="number"
+            min={1}
+            step={1}
+            value={item.entry.tier ?? 1}
+            disabled={disabled}
+            aria-label={`Tier of ${name}`}
+            onChange={(event) => {
+              const tier = Number(event.target.value);
+              if (Number.isInteger(tier) && tier >= 1) onTier(tier);
+            }}
+          />
+        </label>
+      ) : null}
       <span className="entry-status">
         {state ? (
           <StateBadge state={state} reason={reason} />

@@ -25,18 +25,6 @@ export function formatLatency(ms: number | null | undefined): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-/** Time left until a moment: `now`, `42s`, `3m 05s`, `2h 14m`, `3d 4h`. */
-export function formatCountdown(ms: number): string {
-  if (ms <= 0) return 'now';
-  const seconds = Math.ceil(ms / 1_000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
-}
-
 /** How long ago: `just now`, `12s ago`, `5 min ago`, `3 h ago`, else a date. */
 export function formatAgo(at: number, now: number): string {
   const seconds = Math.round((now - at) / 1_000);

@@ -1,5 +1,5 @@
+import type { ChainEventMap, ChainStatus, RequestPage, RequestRecord } from '@429chain/server/admin-api';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
-import type { ChainEventMap, ChainStatus, RequestPage, RequestRecord } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
 import { matchesFilters, type RequestFilters, summaryOf } from '../api/request-filters.ts';
 import { requestEnded, requestStarted } from './live-activity.ts';

@@ -1,4 +1,4 @@
-import type { ChainEventMap } from '../api/api-types.ts';
+import type { ChainEventMap } from '@429chain/server/admin-api';
 import { createStore } from './create-store.ts';
 
 /** Requests in flight right now, from `request-start` / `request-end` events. */

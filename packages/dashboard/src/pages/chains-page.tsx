@@ -1,7 +1,7 @@
+import type { ChainDefinition, EntryConfig, ProviderView } from '@429chain/server/admin-api';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useChains, useInfo, useProviders, useStatus } from '../api/admin-queries.ts';
 import { ApiError, errorMessage } from '../api/api-error.ts';
-import type { ChainDefinition, EntryConfig, ProviderView } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
 import { useConfigMutation } from '../api/use-config-mutation.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -176,6 +176,8 @@ function NewChainForm({ providers, onDone }: { providers: ProviderView[]; onDone
   );
 }
 
+type Strategy = NonNullable<ChainDefinition['strategy']>;
+
 let keyCounter = 0;
 const keyed = (entries: EntryConfig[]): KeyedEntry[] =>
   entries.map((entry) => ({ key: `entry-${++keyCounter}`, entry }));
@@ -245,6 +247,18 @@ function ChainEditor({
           setEntries(previous);
           setSave({ state: 'failed', error });
         },
+      },
+    );
+  };
+
+  const strategy: Strategy = chain.strategy ?? 'ordered';
+  const changeStrategy = (next: Strategy) => {
+    setSave({ state: 'saving' });
+    updateChain.mutate(
+      { strategy: next },
+      {
+        onSuccess: () => setSave({ state: 'saved', at: Date.now() }),
+        onError: (error) => setSave({ state: 'failed', error }),
       },
     );
   };
@@ -326,11 +340,36 @@ function ChainEditor({
         </button>
       </form>
 
+      <div className="strategy">
+        <FormField
+          label="Order"
+          hint={
+            strategy === 'expiring-first'
+              ? 'Within a tier, the capacity that expires soonest is spent first (a per-minute window before a daily pool), unknown limits are tried early, daily pools are paced; tiers go in order. For interchangeable free models.'
+              : 'Entries are tried in this order: a preference order (the best model first, paid ones last).'
+          }
+        >
+          <select
+            value={strategy}
+            disabled={updateChain.isPending}
+            onChange={(event) => changeStrategy(event.target.value as Strategy)}
+          >
+            <option value="ordered">In order</option>
+            <option value="expiring-first">Expiring first, by tier</option>
+          </select>
+        </FormField>
+      </div>
+
       <div className="entries-head">
         <h3>Entries</h3>
         <SaveIndicator save={save} persisted={persisted} />
       </div>
-      <SortableEntryList entries={entries} statuses={chainStatuses} onChange={changeEntries} />
+      <SortableEntryList
+        entries={entries}
+        statuses={chainStatuses}
+        onChange={changeEntries}
+        tiers={strategy === 'expiring-first'}
+      />
 
       <form className="add-entry" onSubmit={addEntry} noValidate aria-label="Add an entry">
         <EntryPicker providers={providers} value={newEntry} onChange={setNewEntry} />

@@ -1,7 +1,7 @@
+import type { ServerInfo } from '@429chain/server/admin-api';
 import { type FormEvent, useState } from 'react';
 import { adminJson } from '../api/admin-client.ts';
 import { ApiError, errorMessage } from '../api/api-error.ts';
-import type { ServerInfo } from '../api/api-types.ts';
 import { getSignedOutReason, setAdminKey } from '../api/session-key.ts';
 import { FormField } from '../components/form-field.tsx';
 import { usePageTitle } from '../hooks/use-page-title.ts';

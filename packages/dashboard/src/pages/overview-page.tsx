@@ -1,8 +1,8 @@
+import type { UsageCounts, UsageStats } from '@429chain/server/admin-api';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo, useState, useSyncExternalStore } from 'react';
 import { adminJson, queryString } from '../api/admin-client.ts';
 import { useChains, useProviders, useStatus } from '../api/admin-queries.ts';
-import type { UsageCounts, UsageStats } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
 import { EmptyState } from '../components/empty-state.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';

@@ -1,8 +1,8 @@
+import type { RequestRecord, TestAnswer } from '@429chain/server/admin-api';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { adminJson } from '../api/admin-client.ts';
 import { useChains, useProviders } from '../api/admin-queries.ts';
 import { errorMessage } from '../api/api-error.ts';
-import type { RequestRecord, TestAnswer } from '../api/api-types.ts';
 import { AttemptTrail } from '../components/attempt-trail.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { type EntryChoice, EntryPicker } from '../components/entry-picker.tsx';

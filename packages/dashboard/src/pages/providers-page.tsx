@@ -1,6 +1,6 @@
+import type { ProviderView, RateLimitsConfig } from '@429chain/server/admin-api';
 import { useState } from 'react';
 import { useInfo, useProviders } from '../api/admin-queries.ts';
-import type { ProviderView, RateLimitsConfig } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
 import { useConfigMutation } from '../api/use-config-mutation.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';

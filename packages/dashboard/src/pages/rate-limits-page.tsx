@@ -1,5 +1,6 @@
+import { formatDuration } from '@429chain/core';
+import type { BucketStatus, ChainStatus, EntryState } from '@429chain/server/admin-api';
 import { useStatus } from '../api/admin-queries.ts';
-import type { BucketStatus, ChainStatus, EntryState } from '../api/api-types.ts';
 import { useResetLimits } from '../api/use-reset-limits.ts';
 import { CapacityMeter } from '../components/capacity-meter.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -11,7 +12,7 @@ import { StateBadge } from '../components/state-badge.tsx';
 import { formatWindow } from '../format/format.ts';
 import { Link } from '../router.tsx';
 
-const states: EntryState[] = ['available', 'tracking', 'exhausted', 'parked', 'broken'];
+const states: EntryState[] = ['available', 'tracking', 'exhausted', 'probing', 'parked', 'broken'];
 
 /** The live board: every chain entry's state and why, and every bucket with its countdown to reset. */
 export function RateLimitsPage() {
@@ -179,13 +180,23 @@ function ProviderBuckets({
       </div>
       {blocks.length > 0 ? (
         <ul className="blocks">
-          {blocks.map((block) => (
-            <li key={`${block.scope}-${block.state}`}>
-              <span className={`block-state block-${block.state}`}>{block.state}</span>{' '}
-              <span className="muted small">{block.model ?? block.key ?? 'provider'}</span> {block.reason}{' '}
-              <span className="muted">ends in</span> <Countdown until={block.until} label="Ends" />
-            </li>
-          ))}
+          {blocks.map((block) =>
+            block.until <= Date.now() ? (
+              <li key={`${block.scope}-${block.state}`}>
+                <span className="block-state block-probing">probing</span>{' '}
+                <span className="muted small">{block.model ?? block.key ?? 'provider'}</span> {block.reason}{' '}
+                <span className="muted">
+                  {block.probeUntil ? 'one request is testing it' : 'the next request tests it'}
+                </span>
+              </li>
+            ) : (
+              <li key={`${block.scope}-${block.state}`}>
+                <span className={`block-state block-${block.state}`}>{block.state}</span>{' '}
+                <span className="muted small">{block.model ?? block.key ?? 'provider'}</span> {block.reason}{' '}
+                <span className="muted">ends in</span> <Countdown until={block.until} label="Ends" />
+              </li>
+            ),
+          )}
         </ul>
       ) : null}
       {buckets.length === 0 ? (
@@ -215,8 +226,21 @@ function ProviderBuckets({
                     <div className="muted small">{bucket.key}</div>
                   </td>
                   <td>{bucket.kind}</td>
-                  <td>{formatWindow(bucket.window)}</td>
-                  <td className="muted">{bucket.source}</td>
+                  <td>
+                    {bucket.windowMs === null
+                      ? formatWindow(bucket.window)
+                      : `in any ${formatDuration(bucket.windowMs)}`}
+                  </td>
+                  <td className="muted">
+                    {bucket.learnt ? (
+                      <>
+                        learnt ({bucket.learnt.evidence})
+                        <div className="small learnt-note">{bucket.learnt.note}</div>
+                      </>
+                    ) : (
+                      bucket.source
+                    )}
+                  </td>
                   <td>
                     <CapacityMeter remaining={bucket.remaining} limit={bucket.limit} />
                   </td>

@@ -1,8 +1,7 @@
+import type { RequestRecord } from '@429chain/server/admin-api';
 import { useQuery } from '@tanstack/react-query';
 import { adminJson } from '../api/admin-client.ts';
-import type { RequestRecord } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
-import { isFallback } from '../api/request-filters.ts';
 import { AttemptTrail } from '../components/attempt-trail.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { OutcomeBadge } from '../components/outcome-badge.tsx';
@@ -36,7 +35,7 @@ export function RequestDetailPage({ id }: { id: string }) {
                 <dt>Result</dt>
                 <dd>
                   <OutcomeBadge outcome={record.outcome} status={record.status} />
-                  {isFallback(record) ? <span className="tag tag-fallback">fallback</span> : null}
+                  {record.fallback ? <span className="tag tag-fallback">fallback</span> : null}
                 </dd>
               </div>
               <div>

@@ -1,8 +1,8 @@
+import type { RequestPage } from '@429chain/server/admin-api';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { adminJson, queryString } from '../api/admin-client.ts';
 import { useChains, useProviders } from '../api/admin-queries.ts';
-import type { RequestPage } from '../api/api-types.ts';
 import { queryKeys } from '../api/query-keys.ts';
 import { filterQuery, noFilters, type RequestFilters, timeRanges } from '../api/request-filters.ts';
 import { EmptyState } from '../components/empty-state.tsx';

@@ -1,5 +1,5 @@
+import type { RequestRecord, TestAnswer } from '@429chain/server/admin-api';
 import { adminFetch } from '../api/admin-client.ts';
-import type { RequestRecord, TestAnswer } from '../api/api-types.ts';
 import { readSse } from '../api/read-sse.ts';
 
 /** What the playground sends: a chain, or one entry. */
@@ -26,7 +26,13 @@ export async function streamTest(
   handlers: StreamTestHandlers,
   signal: AbortSignal,
 ): Promise<void> {
-  const response = await adminFetch('/api/test', { method: 'POST', json: { ...body, stream: true }, signal });
+  const response = await adminFetch('/api/test', {
+    method: 'POST',
+    json: { ...body, stream: true },
+    signal,
+    // The headers come with the first content, once an entry answers: as long as routing takes.
+    timeoutMs: false,
+  });
   if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
     handlers.onFailure((await response.json()) as TestAnswer);
     return;

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Chain } from '@429chain/core';
+import type { ServerMode, StoreInfo } from '../admin-api/admin-api.ts';
 import type { ConfigFile } from '../config/config-file.ts';
-import type { ServerMode } from '../http/create-app.ts';
 import type { SqliteRequestLogger } from '../persistence/sqlite-request-logger.ts';
 
 /** What the admin API works with. */
@@ -13,7 +13,7 @@ export interface AdminContext {
   mode: ServerMode;
   version: string;
   startedAt: number;
-  storeInfo(): { type: string; up: boolean; fallback?: boolean | undefined };
+  storeInfo(): StoreInfo;
   /** Tells live listeners that the config changed. */
   configChanged: EventTarget;
   /** Aborted when the server begins to shut down: live streams end so draining can finish. */

@@ -1,44 +1,18 @@
-import type { MockProvider } from '@429chain/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ChainDefinition } from '../admin-api/admin-api.ts';
 import {
   closeTestResources,
   type ErrorBody,
   mockProviderConfig,
   startTestMock,
   startTestServer,
+  startTwoEntryServer,
   type TestServer,
   testAdminKey,
   testClientKey,
 } from '../testing/start-test-server.ts';
 
 afterEach(closeTestResources);
-
-interface ChainView {
-  name: string;
-  kind?: string;
-  entries: Array<{ provider: string; model: string }>;
-}
-
-async function startChainServer(): Promise<{ server: TestServer; alpha: MockProvider; beta: MockProvider }> {
-  const alpha = await startTestMock();
-  const beta = await startTestMock();
-  const server = await startTestServer({
-    config: {
-      providers: [mockProviderConfig('alpha', alpha), mockProviderConfig('beta', beta)],
-      chains: [
-        {
-          name: 'main',
-          entries: [
-            { provider: 'alpha', model: 'alpha-small' },
-            { provider: 'beta', model: 'beta-large' },
-          ],
-        },
-      ],
-      settings: { defaultChain: 'main' },
-    },
-  });
-  return { server, alpha, beta };
-}
 
 async function answeredBy(server: TestServer, model: string): Promise<string | null> {
   const response = await server.call('/v1/chat/completions', { method: 'POST', json: server.chat(model) });
@@ -48,11 +22,13 @@ async function answeredBy(server: TestServer, model: string): Promise<string | n
 
 describe('chains API', () => {
   it('lists chains with the default chain', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
 
-    const response = await server.admin<{ data: ChainView[]; defaultChain: string; persisted: boolean }>(
-      '/api/chains',
-    );
+    const response = await server.admin<{
+      data: ChainDefinition[];
+      defaultChain: string;
+      persisted: boolean;
+    }>('/api/chains');
 
     expect(response.status).toBe(200);
     expect(response.body.defaultChain).toBe('main');
@@ -60,13 +36,13 @@ describe('chains API', () => {
   });
 
   it('creates a chain that serves requests at once', async () => {
-    const { server, beta } = await startChainServer();
+    const { server, beta } = await startTwoEntryServer();
 
-    const created = await server.admin<ChainView>('/api/chains', {
+    const created = await server.admin<ChainDefinition>('/api/chains', {
       method: 'POST',
       json: { name: 'fast', entries: [{ provider: 'beta', model: 'beta-fast' }] },
     });
-    const one = await server.admin<ChainView>('/api/chains/fast');
+    const one = await server.admin<ChainDefinition>('/api/chains/fast');
     const models = await server.call<{ data: Array<{ id: string }> }>('/v1/models');
 
     expect(created.status).toBe(201);
@@ -78,10 +54,10 @@ describe('chains API', () => {
   });
 
   it('reorders entries with PUT: the next request goes to the new first entry', async () => {
-    const { server, alpha, beta } = await startChainServer();
+    const { server, alpha, beta } = await startTwoEntryServer();
     expect(await answeredBy(server, 'main')).toBe('alpha');
 
-    const updated = await server.admin<ChainView>('/api/chains/main', {
+    const updated = await server.admin<ChainDefinition>('/api/chains/main', {
       method: 'PUT',
       json: {
         entries: [
@@ -99,9 +75,9 @@ describe('chains API', () => {
   });
 
   it('renames a chain, and the default chain setting follows', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
 
-    const renamed = await server.admin<ChainView>('/api/chains/main', {
+    const renamed = await server.admin<ChainDefinition>('/api/chains/main', {
       method: 'PUT',
       json: { name: 'primary' },
     });
@@ -124,7 +100,7 @@ describe('chains API', () => {
   });
 
   it('refuses to delete the default chain with 409, and deletes another with 204', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
     await server.admin('/api/chains', {
       method: 'POST',
       json: { name: 'spare', entries: [{ provider: 'beta', model: 'beta-large' }] },
@@ -132,7 +108,7 @@ describe('chains API', () => {
 
     const refused = await server.admin<ErrorBody>('/api/chains/main', { method: 'DELETE' });
     const deleted = await server.admin('/api/chains/spare', { method: 'DELETE' });
-    const list = await server.admin<{ data: ChainView[] }>('/api/chains');
+    const list = await server.admin<{ data: ChainDefinition[] }>('/api/chains');
 
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ type: 'conflict_error', code: 'chain_is_default' });
@@ -142,7 +118,7 @@ describe('chains API', () => {
   });
 
   it('refuses a duplicate name with 409 and an entry naming an unknown provider with 400', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
 
     const duplicate = await server.admin<ErrorBody>('/api/chains', {
       method: 'POST',
@@ -217,7 +193,7 @@ describe('settings API', () => {
   });
 
   it('changes the default chain live', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
     await server.admin('/api/chains', {
       method: 'POST',
       json: { name: 'other', entries: [{ provider: 'beta', model: 'beta-other' }] },
@@ -235,7 +211,7 @@ describe('settings API', () => {
   });
 
   it('turns client keys on live, and an admin key change locks out the old one', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
     const newAdminKey = 'admin-key-rotated-00000rot1';
 
     const patched = await server.admin('/api/settings', {
@@ -256,7 +232,7 @@ describe('settings API', () => {
   });
 
   it('restores a default with null, and refuses an invalid value naming it', async () => {
-    const { server } = await startChainServer();
+    const { server } = await startTwoEntryServer();
 
     const invalid = await server.admin<ErrorBody>('/api/settings', {
       method: 'PATCH',

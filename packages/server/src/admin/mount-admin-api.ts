@@ -1,19 +1,20 @@
 import type { Hono } from 'hono';
+import { adminEndpoints } from '../admin-api/admin-endpoints.ts';
+import { openApiDocument } from '../admin-api/openapi-document.ts';
 import type { AppEnvironment } from '../http/create-app.ts';
 import type { AdminContext } from './admin-context.ts';
-import { mountConfigRoutes } from './config-routes.ts';
-import { mountEventStreamRoute } from './event-stream-route.ts';
-import { mountLogRoutes } from './log-routes.ts';
-import { openApiDocument } from './openapi-document.ts';
-import { mountRateLimitRoutes } from './ratelimit-routes.ts';
-import { route } from './route-methods.ts';
-import { mountTestRoute } from './test-route.ts';
+import { configEndpoints } from './config-endpoints.ts';
+import { eventStreamEndpoint } from './event-stream-endpoint.ts';
+import { logEndpoints } from './log-endpoints.ts';
+import { mountEndpoints, serveEndpoint } from './mount-endpoints.ts';
+import { rateLimitEndpoints } from './rate-limit-endpoints.ts';
+import { testEndpoint } from './test-endpoint.ts';
 
-/** Mounts the whole admin API under `/api` (auth is applied by the app). */
+/** Mounts the whole admin API under `/api` (auth is applied by the app): every endpoint of `adminEndpoints`. */
 export function mountAdminApi(app: Hono<AppEnvironment>, context: AdminContext): void {
-  route(app, '/api/info', {
-    GET: (c) =>
-      c.json({
+  mountEndpoints(app, [
+    serveEndpoint(adminEndpoints.info, ({ reply }) =>
+      reply(200, {
         name: '429chain',
         version: context.version,
         mode: context.mode,
@@ -26,11 +27,12 @@ export function mountAdminApi(app: Hono<AppEnvironment>, context: AdminContext):
         store: context.storeInfo(),
         defaultChain: context.configFile.config.settings?.defaultChain ?? null,
       }),
-  });
-  route(app, '/api/openapi.json', { GET: (c) => c.json(openApiDocument(context.version)) });
-  mountConfigRoutes(app, context);
-  mountRateLimitRoutes(app, context);
-  mountLogRoutes(app, context);
-  mountEventStreamRoute(app, context);
-  mountTestRoute(app, context);
+    ),
+    serveEndpoint(adminEndpoints.openApi, ({ reply }) => reply(200, openApiDocument(context.version))),
+    ...configEndpoints(context),
+    ...rateLimitEndpoints(context),
+    ...logEndpoints(context),
+    eventStreamEndpoint(context),
+    testEndpoint(context),
+  ]);
 }

@@ -1,6 +1,7 @@
 import { fingerprintOf } from '@429chain/core';
 import type { MockProvider } from '@429chain/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ProviderView } from '../admin-api/admin-api.ts';
 import {
   closeTestResources,
   type ErrorBody,
@@ -11,16 +12,6 @@ import {
 } from '../testing/start-test-server.ts';
 
 afterEach(closeTestResources);
-
-interface ProviderView {
-  id: string;
-  name: string;
-  type: string;
-  baseUrl: string | null;
-  keys: Array<{ index: number; masked: string; fromEnvironment: boolean; fingerprint: string | null }>;
-  headers: Record<string, string>;
-  usedBy: string[];
-}
 
 const alphaKey = 'sk-alpha-secret-key-0000';
 const newKey = 'sk-brand-new-provider-key-9abc';
@@ -103,7 +94,7 @@ describe('providers API', () => {
     const { server, spare } = await startAdminServer();
     await server.admin('/api/providers', {
       method: 'POST',
-      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey },
+      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey, models: ['spare-model'] },
     });
 
     const response = await server.call('/v1/chat/completions', {
@@ -157,6 +148,7 @@ describe('providers API', () => {
         baseUrl: spare.url,
         apiKeys: [newKey, replacementKey],
         headers: { 'x-team-token': 'team-token-secret-0042' },
+        models: ['spare-model'],
       },
     });
     const shown = await server.admin<ProviderView>('/api/providers/spare');
@@ -231,7 +223,7 @@ describe('providers API', () => {
     const { server, spare } = await startAdminServer();
     await server.admin('/api/providers', {
       method: 'POST',
-      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey },
+      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey, models: ['spare-model'] },
     });
 
     const ontoLater = await server.admin<ErrorBody>('/api/providers/alpha', {
@@ -294,7 +286,7 @@ describe('providers API', () => {
     const { server, spare } = await startAdminServer();
     await server.admin('/api/providers', {
       method: 'POST',
-      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey },
+      json: { id: 'spare', type: 'generic', baseUrl: spare.url, apiKey: newKey, models: ['spare-model'] },
     });
 
     const deleted = await server.fetch('/api/providers/spare', {

@@ -1,62 +1,26 @@
-import type { MockProvider } from '@429chain/core/testing';
 import { completionReply, errorReply } from '@429chain/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ChainStatus, EntryStatus } from '../admin-api/admin-api.ts';
 import {
   closeTestResources,
   type ErrorBody,
-  mockProviderConfig,
-  startTestMock,
-  startTestServer,
-  type TestServer,
+  startTwoEntryServer,
+  type TwoEntryServer,
 } from '../testing/start-test-server.ts';
 
 afterEach(closeTestResources);
 
-interface EntryStatus {
-  chain: string;
-  provider: string;
-  model: string;
-  key: string;
-  state: string;
-  reason?: string;
-  until?: number;
-}
-
-interface StatusBody {
-  at: number;
-  entries: EntryStatus[];
-  blocks: Array<{ provider: string; until: number }>;
-}
-
-async function startRateLimitedServer(): Promise<{
-  server: TestServer;
-  alpha: MockProvider;
-  beta: MockProvider;
-}> {
-  const alpha = await startTestMock();
-  const beta = await startTestMock();
-  const server = await startTestServer({
-    config: {
-      providers: [mockProviderConfig('alpha', alpha), mockProviderConfig('beta', beta)],
-      chains: [
-        {
-          name: 'main',
-          entries: [
-            { provider: 'alpha', model: 'alpha-small' },
-            { provider: 'beta', model: 'beta-large' },
-          ],
-        },
-      ],
-    },
-  });
-  alpha.script('alpha-small', [
+/** The two-entry server, with alpha answering 429 (Retry-After 120 s) once. */
+async function startRateLimitedServer(): Promise<TwoEntryServer> {
+  const started = await startTwoEntryServer({ settings: {} });
+  started.alpha.script('alpha-small', [
     errorReply(429, { error: { message: 'Rate limit exceeded' } }, { 'retry-after': '120' }),
     completionReply({ model: 'alpha-small' }),
   ]);
-  return { server, alpha, beta };
+  return started;
 }
 
-function entry(status: StatusBody, provider: string): EntryStatus {
+function entry(status: ChainStatus, provider: string): EntryStatus {
   const found = status.entries.find((candidate) => candidate.provider === provider);
   if (!found) throw new Error(`no entry for ${provider}`);
   return found;
@@ -66,7 +30,7 @@ describe('rate limits API', () => {
   it('shows every entry available before any request', async () => {
     const { server } = await startRateLimitedServer();
 
-    const response = await server.admin<StatusBody>('/api/ratelimits');
+    const response = await server.admin<ChainStatus>('/api/ratelimits');
 
     expect(response.status).toBe(200);
     expect(response.body.entries.map((found) => [found.provider, found.state])).toEqual([
@@ -80,7 +44,7 @@ describe('rate limits API', () => {
     const before = Date.now();
 
     await server.call('/v1/chat/completions', { method: 'POST', json: server.chat('main') });
-    const response = await server.admin<StatusBody>('/api/ratelimits');
+    const response = await server.admin<ChainStatus>('/api/ratelimits');
 
     const alpha = entry(response.body, 'alpha');
     expect(alpha).toMatchObject({ chain: 'main', model: 'alpha-small', state: 'exhausted' });
@@ -98,7 +62,7 @@ describe('rate limits API', () => {
     expect(skipped.headers.get('x-429chain-provider')).toBe('beta');
     expect(alpha.requestsFor('alpha-small')).toHaveLength(1);
 
-    const reset = await server.admin<{ reset: string; status: StatusBody }>('/api/ratelimits/reset', {
+    const reset = await server.admin<{ reset: string; status: ChainStatus }>('/api/ratelimits/reset', {
       method: 'POST',
       json: {},
     });
@@ -115,11 +79,11 @@ describe('rate limits API', () => {
     const { server } = await startRateLimitedServer();
     await server.call('/v1/chat/completions', { method: 'POST', json: server.chat('main') });
 
-    const other = await server.admin<{ reset: string; status: StatusBody }>('/api/ratelimits/reset', {
+    const other = await server.admin<{ reset: string; status: ChainStatus }>('/api/ratelimits/reset', {
       method: 'POST',
       json: { provider: 'beta' },
     });
-    const own = await server.admin<{ reset: string; status: StatusBody }>('/api/ratelimits/reset', {
+    const own = await server.admin<{ reset: string; status: ChainStatus }>('/api/ratelimits/reset', {
       method: 'POST',
       json: { provider: 'alpha' },
     });

@@ -1,47 +1,13 @@
 import type { MockProvider } from '@429chain/core/testing';
 import { completionReply, errorReply } from '@429chain/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptRecord, RequestPage, UsageStats } from '../admin-api/admin-api.ts';
 import {
   closeTestResources,
   type ErrorBody,
-  mockProviderConfig,
-  startTestMock,
-  startTestServer,
+  startTwoEntryServer,
   type TestServer,
 } from '../testing/start-test-server.ts';
-
-interface Summary {
-  id: string;
-  chain: string;
-  outcome: string;
-  status: number;
-  provider?: string;
-  startedAt: number;
-  attemptCount: number;
-  fallback: boolean;
-}
-
-interface Page {
-  items: Summary[];
-  nextCursor: string | null;
-}
-
-interface Attempt {
-  provider: string;
-  model: string;
-  key: string;
-  outcome: string;
-  reason: string;
-  status?: number;
-  failure?: string;
-}
-
-interface StatsBody {
-  groupBy: string;
-  groups: string[];
-  totals: Array<Record<string, number | string | null>>;
-  series: Array<{ group: string; bucketStart: number; requests: number }>;
-}
 
 let server: TestServer;
 let alpha: MockProvider;
@@ -64,23 +30,10 @@ const ids: Record<'first' | 'fellOver' | 'skipped' | 'refused' | 'malformed', st
  * 5. a body without messages (refused before routing).
  */
 beforeAll(async () => {
-  alpha = await startTestMock();
-  beta = await startTestMock();
-  server = await startTestServer({
-    config: {
-      providers: [mockProviderConfig('alpha', alpha), mockProviderConfig('beta', beta)],
-      chains: [
-        {
-          name: 'main',
-          entries: [
-            { provider: 'alpha', model: 'alpha-small' },
-            { provider: 'beta', model: 'beta-large' },
-          ],
-        },
-        { name: 'solo', entries: [{ provider: 'alpha', model: 'alpha-solo' }] },
-      ],
-    },
-  });
+  ({ server, alpha, beta } = await startTwoEntryServer({
+    chains: [{ name: 'solo', entries: [{ provider: 'alpha', model: 'alpha-solo' }] }],
+    settings: {},
+  }));
   alpha.script('alpha-small', [
     completionReply({ model: 'alpha-small', usage: { prompt_tokens: 7, completion_tokens: 3 } }),
     errorReply(429, { error: { message: 'Rate limit exceeded' } }, { 'retry-after': '120' }),
@@ -117,7 +70,7 @@ afterAll(closeTestResources);
 
 describe('GET /api/requests', () => {
   it('lists every request, newest first', async () => {
-    const response = await server.admin<Page>('/api/requests');
+    const response = await server.admin<RequestPage>('/api/requests');
 
     expect(response.status).toBe(200);
     expect(response.body.nextCursor).toBeNull();
@@ -129,7 +82,7 @@ describe('GET /api/requests', () => {
   });
 
   it('filters by chain', async () => {
-    const response = await server.admin<Page>('/api/requests?chain=main');
+    const response = await server.admin<RequestPage>('/api/requests?chain=main');
 
     expect(response.body.items.map((item) => item.id).sort()).toEqual(
       [ids.first, ids.fellOver, ids.skipped].sort(),
@@ -137,15 +90,15 @@ describe('GET /api/requests', () => {
   });
 
   it('filters by the provider that answered', async () => {
-    const response = await server.admin<Page>('/api/requests?provider=beta');
+    const response = await server.admin<RequestPage>('/api/requests?provider=beta');
 
     expect(response.body.items.map((item) => item.id).sort()).toEqual([ids.fellOver, ids.skipped].sort());
     expect(response.body.items.every((item) => item.fallback)).toBe(true);
   });
 
   it('filters by status class and by exact status', async () => {
-    const clientErrors = await server.admin<Page>('/api/requests?status=4xx');
-    const successes = await server.admin<Page>('/api/requests?status=200');
+    const clientErrors = await server.admin<RequestPage>('/api/requests?status=4xx');
+    const successes = await server.admin<RequestPage>('/api/requests?status=200');
 
     expect(clientErrors.body.items.map((item) => item.id).sort()).toEqual(
       [ids.refused, ids.malformed].sort(),
@@ -155,20 +108,20 @@ describe('GET /api/requests', () => {
   });
 
   it('combines filters', async () => {
-    const response = await server.admin<Page>('/api/requests?chain=solo&status=4xx&outcome=failed');
+    const response = await server.admin<RequestPage>('/api/requests?chain=solo&status=4xx&outcome=failed');
 
     expect(response.body.items.map((item) => item.id)).toEqual([ids.refused]);
     expect(response.body.items[0]).toMatchObject({ chain: 'solo', status: 400, attemptCount: 1 });
   });
 
   it('pages with a cursor: every request once, in the same order as one page', async () => {
-    const whole = await server.admin<Page>('/api/requests');
+    const whole = await server.admin<RequestPage>('/api/requests');
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
-      const page: Page = (await server.admin<Page>(`/api/requests${query}`)).body;
+      const page: RequestPage = (await server.admin<RequestPage>(`/api/requests${query}`)).body;
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((item) => item.id));
       cursor = page.nextCursor;
@@ -189,7 +142,7 @@ describe('GET /api/requests', () => {
 
 describe('GET /api/requests/:id', () => {
   it('shows an answer after a 429 with its whole trail', async () => {
-    const response = await server.admin<{ outcome: string; provider: string; attempts: Attempt[] }>(
+    const response = await server.admin<{ outcome: string; provider: string; attempts: AttemptRecord[] }>(
       `/api/requests/${ids.fellOver}`,
     );
 
@@ -209,7 +162,7 @@ describe('GET /api/requests/:id', () => {
   });
 
   it('shows a skipped entry with the reason it was skipped', async () => {
-    const response = await server.admin<{ attempts: Attempt[] }>(`/api/requests/${ids.skipped}`);
+    const response = await server.admin<{ attempts: AttemptRecord[] }>(`/api/requests/${ids.skipped}`);
 
     const [skip, answer] = response.body.attempts;
     expect(response.body.attempts).toHaveLength(2);
@@ -220,9 +173,11 @@ describe('GET /api/requests/:id', () => {
   });
 
   it('shows a provider refusal as a failed attempt with its status and reason', async () => {
-    const response = await server.admin<{ outcome: string; error: { code: string }; attempts: Attempt[] }>(
-      `/api/requests/${ids.refused}`,
-    );
+    const response = await server.admin<{
+      outcome: string;
+      error: { code: string };
+      attempts: AttemptRecord[];
+    }>(`/api/requests/${ids.refused}`);
 
     expect(response.body).toMatchObject({ outcome: 'failed', status: 400 });
     expect(response.body.attempts).toEqual([
@@ -243,7 +198,7 @@ describe('GET /api/stats', () => {
   const range = () => `from=${Date.now() - 3_600_000}&to=${Date.now() + 60_000}&bucket=hour`;
 
   it('counts per provider exactly', async () => {
-    const response = await server.admin<StatsBody>(`/api/stats?groupBy=provider&${range()}`);
+    const response = await server.admin<UsageStats>(`/api/stats?groupBy=provider&${range()}`);
 
     expect(response.status).toBe(200);
     expect(response.body.groupBy).toBe('provider');
@@ -277,7 +232,7 @@ describe('GET /api/stats', () => {
   });
 
   it('counts per chain exactly', async () => {
-    const response = await server.admin<StatsBody>(`/api/stats?groupBy=chain&${range()}`);
+    const response = await server.admin<UsageStats>(`/api/stats?groupBy=chain&${range()}`);
 
     const byGroup = Object.fromEntries(response.body.totals.map((total) => [total.group, total]));
     expect(Object.keys(byGroup).sort()).toEqual(['-', 'main', 'solo']);
@@ -299,7 +254,7 @@ describe('GET /api/stats', () => {
   });
 
   it('puts the traffic in time buckets that add up to the totals', async () => {
-    const response = await server.admin<StatsBody>(`/api/stats?groupBy=chain&${range()}`);
+    const response = await server.admin<UsageStats>(`/api/stats?groupBy=chain&${range()}`);
 
     const main = response.body.series.filter((point) => point.group === 'main');
     expect(main.reduce((sum, point) => sum + point.requests, 0)).toBe(3);

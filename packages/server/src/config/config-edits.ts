@@ -2,6 +2,7 @@ import { type Document, isMap, isSeq } from 'yaml';
 import { httpError } from '../http/openai-error.ts';
 import { type ConfigEdit, indexIn } from './config-file.ts';
 import { maskSecret } from './mask-secret.ts';
+import { maskUrlCredentials } from './mask-url-credentials.ts';
 
 /**
  * The admin API's edits, each applied to the raw YAML document so comments,
@@ -128,6 +129,7 @@ function keepMaskedSecrets(current: Fields, fields: Fields): void {
     else fields.apiKey = kept;
   }
   if (fields.apiKeys !== undefined) fields.apiKeys = unmaskList(fields.apiKeys, currentKeys, 'apiKeys');
+  if (fields.baseUrl !== undefined) fields.baseUrl = unmaskUrl(fields.baseUrl, current.baseUrl, 'baseUrl');
   const currentHeaders = (current.headers ?? {}) as Fields;
   if (typeof fields.headers === 'object' && fields.headers !== null && !Array.isArray(fields.headers)) {
     fields.headers = Object.fromEntries(
@@ -226,6 +228,24 @@ export function updateSettings(patch: Fields): ConfigEdit {
       const secrets = isSeq(current) ? (current.toJS(document) as unknown[]) : [];
       fields[field] = unmaskList(fields[field], secrets, field);
     }
+    // The store URL is shown with its password masked; sent back so, it keeps the password.
+    const store = fields.store;
+    if (typeof store === 'object' && store !== null && !Array.isArray(store) && 'url' in store) {
+      const currentUrl = document.getIn(['settings', 'store', 'url']);
+      fields.store = { ...store, url: unmaskUrl((store as Fields).url, currentUrl, 'store.url') };
+    }
     patchAt(document, ['settings'], fields);
   };
+}
+
+/** A URL sent back as shown (credentials masked) stands for the current one; another masked URL is refused. */
+function unmaskUrl(sent: unknown, current: unknown, param: string): unknown {
+  if (typeof sent !== 'string' || (!sent.includes(':***@') && !sent.includes('://***@'))) return sent;
+  if (typeof current === 'string' && maskUrlCredentials(current) === sent) return current;
+  throw httpError(
+    400,
+    'masked_url',
+    `${param} is shown with its credentials masked (***): send the whole URL, or leave the field out to keep it.`,
+    { param },
+  );
 }

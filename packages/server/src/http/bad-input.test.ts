@@ -186,7 +186,7 @@ describe('wrong methods', () => {
 
 describe('unknown paths', () => {
   it('answers an unknown /v1 path with an OpenAI-shaped 404', async () => {
-    const response = await server.call<ErrorBody>('/v1/completions', { method: 'POST', json: {} });
+    const response = await server.call<ErrorBody>('/v1/audio/speech', { method: 'POST', json: {} });
 
     expectOpenAIError(response, 404, { code: 'unknown_url' });
   });

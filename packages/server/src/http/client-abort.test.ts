@@ -1,48 +1,20 @@
 import type { MockProvider } from '@429chain/core/testing';
 import { streamReply } from '@429chain/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RequestSummary } from '../admin-api/admin-api.ts';
 import {
   closeTestResources,
-  mockProviderConfig,
   SseReader,
-  startTestMock,
-  startTestServer,
+  startTwoEntryServer,
   type TestServer,
 } from '../testing/start-test-server.ts';
 
 afterEach(closeTestResources);
 
-interface Summary {
-  id: string;
-  outcome: string;
-  status: number;
-  error?: { code: string };
-}
-
-async function startAbortServer(): Promise<{ server: TestServer; alpha: MockProvider; beta: MockProvider }> {
-  const alpha = await startTestMock();
-  const beta = await startTestMock();
-  const server = await startTestServer({
-    config: {
-      providers: [mockProviderConfig('alpha', alpha), mockProviderConfig('beta', beta)],
-      chains: [
-        {
-          name: 'main',
-          entries: [
-            { provider: 'alpha', model: 'alpha-small' },
-            { provider: 'beta', model: 'beta-large' },
-          ],
-        },
-      ],
-    },
-  });
-  return { server, alpha, beta };
-}
-
 /** Waits until the request log shows the request as cancelled, and returns its entry. */
-async function cancelledEntry(server: TestServer, requestId: string): Promise<Summary> {
+async function cancelledEntry(server: TestServer, requestId: string): Promise<RequestSummary> {
   return vi.waitFor(async () => {
-    const page = await server.admin<{ items: Summary[] }>('/api/requests?outcome=cancelled');
+    const page = await server.admin<{ items: RequestSummary[] }>('/api/requests?outcome=cancelled');
     const found = page.body.items.find((item) => item.id === requestId);
     if (!found) throw new Error(`request ${requestId} is not logged as cancelled yet`);
     return found;
@@ -66,7 +38,7 @@ async function expectNoAftermath(server: TestServer, beta: MockProvider, request
 
 describe('a client that goes away', () => {
   it('mid-stream: the upstream socket closes and the request is logged as cancelled', async () => {
-    const { server, alpha, beta } = await startAbortServer();
+    const { server, alpha, beta } = await startTwoEntryServer({ settings: {} });
     alpha.script('alpha-small', [streamReply({ tokens: ['Once', ' upon'], finish: false, after: 'hang' })]);
     const abort = new AbortController();
 
@@ -88,7 +60,7 @@ describe('a client that goes away', () => {
   });
 
   it('before the first token: the upstream socket closes and the request is logged as cancelled', async () => {
-    const { server, alpha, beta } = await startAbortServer();
+    const { server, alpha, beta } = await startTwoEntryServer({ settings: {} });
     // Headers, then nothing: the engine is still waiting for the first content event.
     alpha.script('alpha-small', [{ type: 'stream', pieces: [': waiting\n\n'], after: 'hang' }]);
     const abort = new AbortController();
@@ -104,7 +76,7 @@ describe('a client that goes away', () => {
     await expect(pending).rejects.toThrow(/abort/i);
     await alpha.requestsFor('alpha-small')[0]!.socketClosed;
     const page = await vi.waitFor(async () => {
-      const found = await server.admin<{ items: Summary[] }>('/api/requests?outcome=cancelled');
+      const found = await server.admin<{ items: RequestSummary[] }>('/api/requests?outcome=cancelled');
       expect(found.body.items).toHaveLength(1);
       return found.body.items;
     });
@@ -113,7 +85,7 @@ describe('a client that goes away', () => {
   });
 
   it('while a non-streaming upstream is silent: the upstream socket closes and nothing fails over', async () => {
-    const { server, alpha, beta } = await startAbortServer();
+    const { server, alpha, beta } = await startTwoEntryServer({ settings: {} });
     alpha.script('alpha-small', [{ type: 'silent' }]);
     const abort = new AbortController();
 
@@ -128,7 +100,7 @@ describe('a client that goes away', () => {
     await expect(pending).rejects.toThrow(/abort/i);
     await alpha.requestsFor('alpha-small')[0]!.socketClosed;
     const items = await vi.waitFor(async () => {
-      const found = await server.admin<{ items: Summary[] }>('/api/requests?outcome=cancelled');
+      const found = await server.admin<{ items: RequestSummary[] }>('/api/requests?outcome=cancelled');
       expect(found.body.items).toHaveLength(1);
       return found.body.items;
     });

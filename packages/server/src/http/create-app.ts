@@ -1,13 +1,15 @@
 import type { Chain } from '@429chain/core';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler, type Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { ServerMode, StoreInfo } from '../admin-api/admin-api.ts';
 import { type AcceptedKey, acceptedKeys, matchKey, presentedKey } from '../auth/match-key.ts';
 import type { ConfigFile } from '../config/config-file.ts';
 import type { ChainMetrics } from '../metrics/chain-metrics.ts';
-import { httpError, openAIErrorResponse } from './openai-error.ts';
+import { allowOrigin, corsAllowsOrigin, isPreflight, preflightResponse } from './cors.ts';
+import { createCrossOriginGuard } from './cross-origin-guard.ts';
+import { clientErrorResponse, httpError, openAIErrorResponse } from './openai-error.ts';
 
-/** Where the proxy's config came from. */
-export type ServerMode = 'file' | 'environment' | 'demo';
+export type { ServerMode } from '../admin-api/admin-api.ts';
 
 /** Everything the HTTP layer needs; it holds no routing logic of its own. */
 export interface AppContext {
@@ -24,7 +26,7 @@ export interface AppContext {
   /** Whether the database is open (for `/ready`). */
   databaseReady(): boolean;
   /** The rate-limit store's health (for `/ready` and `/metrics`). */
-  storeInfo(): { type: string; up: boolean; fallback?: boolean | undefined };
+  storeInfo(): StoreInfo;
   /** True once shutdown has begun: `/ready` answers 503. */
   draining(): boolean;
   /** Mounts the admin API (given the app so it shares auth and limits). */
@@ -85,6 +87,19 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
     return bodyLimit({ maxSize, onError: tooLarge })(c, next);
   };
 
+  // Without client keys, nothing a web page sends is served (DNS rebinding, text/plain posts).
+  const clientKeyCache = cacheBy(
+    () => settings().apiKeys,
+    (values) => acceptedKeys([...(values ?? []), ...context.extraClientKeys]),
+  );
+  const guard = createCrossOriginGuard({
+    hasClientKeys: () => clientKeyCache().length > 0,
+    allowedHosts: () => settings().allowedHosts ?? [],
+    // settings.cors.origins arrives with the CORS work; the guard already trusts it when present.
+    allowedOrigins: () => (settings() as { cors?: { origins?: string[] } }).cors?.origins ?? [],
+  });
+  app.use('*', async (c, next) => guard(c.req.raw.headers) ?? next());
+
   // Liveness and readiness (metrics come after the keys, below).
   app.get('/health', (c) =>
     c.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000) }),
@@ -106,16 +121,32 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
   });
 
   // OpenAI endpoints: authenticate, bound the body, hand to core.
-  const clientKeyCache = cacheBy(
-    () => settings().apiKeys,
-    (values) => acceptedKeys([...(values ?? []), ...context.extraClientKeys]),
-  );
   app.use('/v1/*', async (c, next) => {
     const keys = clientKeyCache();
+    const cors = settings().cors;
+    if (cors) {
+      const origin = c.req.raw.headers.get('origin');
+      if (corsAllowsOrigin(cors, origin, keys.length > 0)) {
+        if (isPreflight(c.req.raw)) return preflightResponse(c.req.raw, origin!);
+        const refused = authenticate(c, next, keys);
+        if (refused instanceof Response) {
+          allowOrigin(refused, origin!);
+          return refused;
+        }
+        await refused;
+        allowOrigin(c.res, origin!);
+        return;
+      }
+    }
+    return authenticate(c, next, keys);
+  });
+  /** Checks the client key: a refusal (in the caller's dialect), or the rest of the request. */
+  const authenticate = (c: Context<AppEnvironment>, next: Next, keys: AcceptedKey[]) => {
     if (keys.length > 0) {
       const presented = presentedKey(c.req.raw.headers);
       if (!presented) {
-        return openAIErrorResponse(
+        return clientErrorResponse(
+          c.req.raw,
           httpError(
             401,
             'missing_api_key',
@@ -126,14 +157,14 @@ export function createApp(context: AppContext): Hono<AppEnvironment> {
       }
       const key = matchKey(presented, keys);
       if (!key) {
-        return openAIErrorResponse(httpError(401, 'invalid_api_key', 'Invalid API key.'), {
+        return clientErrorResponse(c.req.raw, httpError(401, 'invalid_api_key', 'Invalid API key.'), {
           'www-authenticate': invalidKeyChallenge,
         });
       }
       c.set('client', key.label);
     }
     return next();
-  });
+  };
   app.use('/v1/*', limitBody);
   app.all('/v1/*', (c) => {
     const client = c.get('client');

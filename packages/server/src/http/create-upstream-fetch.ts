@@ -16,7 +16,7 @@ export interface UpstreamFetchOptions {
   maxFreeSockets?: number | undefined;
   /** How long an idle keep-alive socket is kept (ms). @default 15000 */
   keepAliveMs?: number | undefined;
-  /** A non-streamed answer larger than this fails like a cut connection. @default 67108864 (64 MiB) */
+  /** A non-streamed answer larger than this is cut there, and the engine reports it so. @default 67108864 (64 MiB) */
   maxBodyBytes?: number | undefined;
 }
 
@@ -87,7 +87,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
           settled = true;
           // The body is read later: an abort still has to reach the socket until it ends.
           incoming.once('close', detach);
-          const source = incomingChunkSource(incoming);
+          const source = incomingChunkSource(incoming, signal);
           resolve(
             withChunkSource(
               new NativeResponse(chunkSourceStream(source), { status, headers: responseHeaders }),
@@ -99,12 +99,19 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): typeof 
         const parts: Buffer[] = [];
         let received = 0;
         incoming.on('data', (part: Buffer) => {
-          received += part.byteLength;
-          if (received > maxBodyBytes) {
+          if (settled) return;
+          if (received + part.byteLength > maxBodyBytes) {
+            // Cut here: the engine gets the start, marked, and names the failure.
+            parts.push(part.subarray(0, maxBodyBytes - received));
+            settled = true;
+            detach();
             outgoing.destroy();
-            fail(new Error(`the answer is larger than ${maxBodyBytes} bytes`));
+            const bytes = Buffer.concat(parts);
+            const response = new Response(bytes, { status, headers: responseHeaders });
+            resolve(withBufferedBody(response, bytes, { cutAt: maxBodyBytes }));
             return;
           }
+          received += part.byteLength;
           parts.push(part);
         });
         incoming.on('error', fail);

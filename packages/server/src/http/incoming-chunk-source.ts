@@ -4,12 +4,15 @@ import type { ChunkRead, ChunkSource } from '@429chain/core';
 /**
  * An upstream answer's body as a {@link ChunkSource}: each read hands over everything that has
  * arrived since the last one, in one chunk (`readable.read()` on the paused stream), and waits
- * only when nothing has. A read rejects when the connection breaks before the body's end;
+ * only when nothing has. A read rejects when the connection breaks before the body's end (with
+ * `signal`'s reason when the exchange was aborted);
  * `cancel` destroys the response, so its socket closes.
  */
-export function incomingChunkSource(incoming: IncomingMessage): ChunkSource {
+export function incomingChunkSource(incoming: IncomingMessage, signal?: AbortSignal): ChunkSource {
   let ended = false;
   let failure: unknown;
+  // An aborted exchange fails with the abort's reason, as fetch does, not with the socket's error.
+  const reason = (error: unknown) => (signal?.aborted ? signal.reason : error);
   let wake: (() => void) | undefined;
   const notify = () => {
     const waiting = wake;
@@ -22,11 +25,11 @@ export function incomingChunkSource(incoming: IncomingMessage): ChunkSource {
     notify();
   });
   incoming.on('error', (error) => {
-    failure ??= error;
+    failure ??= reason(error);
     notify();
   });
   incoming.on('close', () => {
-    if (!ended) failure ??= new Error('the response was cut before its end');
+    if (!ended) failure ??= reason(new Error('the response was cut before its end'));
     notify();
   });
 

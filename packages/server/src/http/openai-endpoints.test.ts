@@ -1,4 +1,3 @@
-import type { MockProvider } from '@429chain/core/testing';
 import { completionReply, errorReply, streamReply } from '@429chain/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -8,38 +7,17 @@ import {
   SseReader,
   startTestMock,
   startTestServer,
-  type TestServer,
+  startTwoEntryServer,
 } from '../testing/start-test-server.ts';
 
 afterEach(closeTestResources);
 
-interface Setup {
-  server: TestServer;
-  alpha: MockProvider;
-  beta: MockProvider;
-}
-
-/** Two generic providers, a chat chain over both and an embedding chain. */
-async function startTwoProviderServer(settings: Record<string, unknown> = {}): Promise<Setup> {
-  const alpha = await startTestMock();
-  const beta = await startTestMock();
-  const server = await startTestServer({
-    config: {
-      providers: [mockProviderConfig('alpha', alpha), mockProviderConfig('beta', beta)],
-      chains: [
-        {
-          name: 'main',
-          entries: [
-            { provider: 'alpha', model: 'alpha-small' },
-            { provider: 'beta', model: 'beta-large' },
-          ],
-        },
-        { name: 'vectors', kind: 'embedding', entries: [{ provider: 'beta', model: 'beta-embed' }] },
-      ],
-      settings: { defaultChain: 'main', ...settings },
-    },
+/** The two-entry server, with an embedding chain besides. */
+function startTwoProviderServer(settings: Record<string, unknown> = {}) {
+  return startTwoEntryServer({
+    chains: [{ name: 'vectors', kind: 'embedding', entries: [{ provider: 'beta', model: 'beta-embed' }] }],
+    settings: { defaultChain: 'main', ...settings },
   });
-  return { server, alpha, beta };
 }
 
 describe('POST /v1/chat/completions', () => {
@@ -299,7 +277,7 @@ describe('GET /metrics', () => {
     const has = (line: string) => expect(lines).toContain(line);
     has('# TYPE chain429_requests_total counter');
     has('chain429_requests_total{chain="main",outcome="answered",status="200"} 2');
-    has('chain429_requests_total{chain="-",outcome="failed",status="400"} 1');
+    has('chain429_requests_total{chain="(none)",outcome="failed",status="400"} 1');
     has('chain429_attempts_total{provider="flaky",model="flaky-model",outcome="failed"} 1');
     has('chain429_attempts_total{provider="flaky",model="flaky-model",outcome="skipped"} 1');
     has('chain429_attempts_total{provider="groq",model="llama-3.1-8b-instant",outcome="answered"} 2');
@@ -316,11 +294,14 @@ describe('GET /metrics', () => {
     has('chain429_attempt_duration_seconds_count{provider="flaky"} 1');
     has('chain429_attempt_duration_seconds_count{provider="groq"} 2');
     has('# TYPE chain429_ratelimit_remaining gauge');
+    // The mock answers both requests with the same headers (997 left, 11500 tokens): the second
+    // answer's snapshot cannot raise what the engine counted after reserving it (one request,
+    // its 7 estimated tokens), so the buckets show 996 and 11493.
     has(
-      'chain429_ratelimit_remaining{provider="groq",key="key 1 (…00g1)",model="llama-3.1-8b-instant",kind="requests",window="day",source="header"} 997',
+      'chain429_ratelimit_remaining{provider="groq",key="key 1 (…00g1)",model="llama-3.1-8b-instant",kind="requests",window="day",source="header",evidence=""} 996',
     );
     has(
-      'chain429_ratelimit_remaining{provider="groq",key="key 1 (…00g1)",model="llama-3.1-8b-instant",kind="tokens",window="minute",source="header"} 11500',
+      'chain429_ratelimit_remaining{provider="groq",key="key 1 (…00g1)",model="llama-3.1-8b-instant",kind="tokens",window="minute",source="header",evidence=""} 11493',
     );
     has(
       'chain429_entry_state{chain="main",provider="flaky",model="flaky-model",key="key 1 (…0000)",state="exhausted"} 1',

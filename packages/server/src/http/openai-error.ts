@@ -1,13 +1,7 @@
-import { ChainError, toOpenAIError } from '@429chain/core';
+import { ChainError, errorInDialect } from '@429chain/core';
 
-/** An OpenAI-shaped error response: `{ error: { message, type, code, param } }`. */
-export function openAIErrorResponse(error: unknown, headers: Record<string, string> = {}): Response {
-  const { status, body } = toOpenAIError(error);
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
-}
+/** An OpenAI-shaped error response: `{ error: { message, type, code, param } }` (core's builder). */
+export { openAIErrorResponse } from '@429chain/core';
 
 /** Builds a ChainError for the HTTP layer's own refusals. */
 export function httpError(
@@ -30,4 +24,18 @@ export function httpError(
               ? 'api_error'
               : 'invalid_request_error');
   return new ChainError(message, { status, code, type, param: options.param });
+}
+
+/**
+ * A refusal on a client surface, in the caller's dialect: Anthropic's shape for `/v1/messages`
+ * and Anthropic clients (core decides), OpenAI's otherwise.
+ */
+export function clientErrorResponse(
+  request: Request,
+  error: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  const response = errorInDialect(request, error);
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
 }

@@ -1,5 +1,18 @@
-import type { Chain, ChainStatus } from '@429chain/core';
+import type { Chain, ChainStatus, RequestRecord } from '@429chain/core';
 import { MetricsRegistry } from './metrics-registry.ts';
+
+/** The `chain` label of requests refused before routing (bad input, an unknown model). */
+export const unroutedChainLabel = '(none)';
+
+/**
+ * A request's chain as a metric label. A request that reached a chain (or a listed
+ * `provider/model`) has at least one attempt or skip; one refused before routing has none,
+ * and its `chain` is whatever the client sent, so it gets one fixed label instead of a
+ * series of its own: a client cannot grow `/metrics` by inventing names.
+ */
+function routedChain(record: RequestRecord): string {
+  return record.attempts.length > 0 ? record.chain : unroutedChainLabel;
+}
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -26,7 +39,7 @@ export class ChainMetrics {
   );
   readonly #fallbacks = this.#registry.counter(
     'chain429_fallbacks_total',
-    'Requests answered by a later entry after an earlier one was skipped or failed.',
+    "Requests answered by another entry than the first that could serve them (the record's fallback).",
   );
   readonly #upstream = this.#registry.counter(
     'chain429_upstream_responses_total',
@@ -63,6 +76,10 @@ export class ChainMetrics {
   readonly #inFlight = this.#registry.gauge(
     'chain429_ratelimit_in_flight',
     'Units reserved by running requests.',
+  );
+  readonly #window = this.#registry.gauge(
+    'chain429_ratelimit_window_seconds',
+    'Length of each sliding rate-limit window (learnt limits, and manual ones shorter than a day).',
   );
   readonly #entryState = this.#registry.gauge(
     'chain429_entry_state',
@@ -114,13 +131,13 @@ export class ChainMetrics {
         }
       }),
       chain.on('request-end', ({ record }) => {
-        this.#requests.inc({ chain: record.chain, outcome: record.outcome, status: String(record.status) });
+        const chainLabel = routedChain(record);
+        this.#requests.inc({ chain: chainLabel, outcome: record.outcome, status: String(record.status) });
         this.#requestSeconds.observe(
-          { chain: record.chain, stream: String(record.stream) },
+          { chain: chainLabel, stream: String(record.stream) },
           record.latencyMs / 1000,
         );
-        const answeredAt = record.attempts.findIndex((attempt) => attempt.outcome === 'answered');
-        if (record.outcome === 'answered' && answeredAt > 0) this.#fallbacks.inc({ chain: record.chain });
+        if (record.fallback) this.#fallbacks.inc({ chain: record.chain });
       }),
     ];
   }
@@ -141,6 +158,8 @@ export class ChainMetrics {
       kind: bucket.kind,
       window: bucket.window,
       source: bucket.source,
+      // What told a learnt limit: header, body, message or count.
+      evidence: bucket.learnt?.evidence ?? '',
     });
     const tracked = status.buckets.filter((bucket) => bucket.remaining !== null);
     this.#remaining.set(
@@ -161,6 +180,11 @@ export class ChainMetrics {
     );
     this.#inFlight.set(
       status.buckets.map((bucket) => ({ labels: bucketLabels(bucket), value: bucket.inFlight })),
+    );
+    this.#window.set(
+      status.buckets
+        .filter((bucket) => bucket.windowMs !== null)
+        .map((bucket) => ({ labels: bucketLabels(bucket), value: (bucket.windowMs ?? 0) / 1000 })),
     );
     this.#entryState.set(
       status.entries.map((entry) => ({

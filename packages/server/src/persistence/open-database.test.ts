@@ -86,7 +86,7 @@ describe('openDatabase', () => {
 
     const database = openDatabase({ path });
     try {
-      expect(userVersion(database)).toBe(3);
+      expect(userVersion(database)).toBe(schemaVersion);
       const indexes = database
         .prepare(
           "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests' AND sql IS NOT NULL",
@@ -120,7 +120,9 @@ describe('openDatabase', () => {
     newer.exec('PRAGMA user_version = 99');
     newer.close();
 
-    expect(() => openDatabase({ path })).toThrow(/schema version 99, newer than .* understands \(3\)/);
+    expect(() => openDatabase({ path })).toThrow(
+      new RegExp(`schema version 99, newer than .* understands \\(${schemaVersion}\\)`),
+    );
 
     const check = new DatabaseSync(path);
     try {

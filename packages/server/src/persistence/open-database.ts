@@ -4,7 +4,7 @@
  * prefix and keep their own version, so `PRAGMA user_version` belongs to the server.
  */
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StatementSync } from 'node:sqlite';
 import { DatabaseSync } from 'node:sqlite';
@@ -99,6 +99,15 @@ export const migrations: readonly string[] = [
   CREATE INDEX requests_unanswered ON requests (outcome, started_at, id) WHERE outcome <> 'answered';
   CREATE INDEX requests_status ON requests (status, started_at, id) WHERE status <> 200;
   `,
+  // Responses kept for `previous_response_id` and `GET /v1/responses/{id}` (sqlite-response-store.ts).
+  `
+  CREATE TABLE responses (
+    id TEXT PRIMARY KEY NOT NULL,
+    created_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX responses_created_at ON responses (created_at);
+  `,
 ];
 
 /** The schema version this code writes. */
@@ -110,9 +119,7 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseSync {
   if (!(Number.isInteger(busyTimeoutMs) && busyTimeoutMs >= 0)) {
     throw new RangeError(`busyTimeoutMs must be a whole number of milliseconds, not ${busyTimeoutMs}`);
   }
-  if (!isInMemory(options.path) && !options.path.startsWith('file:')) {
-    mkdirSync(dirname(options.path), { recursive: true });
-  }
+  if (!isInMemory(options.path) && !options.path.startsWith('file:')) prepareFiles(options.path);
   const database = new DatabaseSync(options.path);
   try {
     database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
@@ -182,6 +189,24 @@ function migrateDatabase(database: DatabaseSync, path: string): void {
 function readUserVersion(database: DatabaseSync): number {
   const row = database.prepare('PRAGMA user_version').get() as { user_version?: unknown } | undefined;
   return Number(row?.user_version ?? 0);
+}
+
+/**
+ * Makes the database's folder (0700, when this creates it) and file (0600) before SQLite opens
+ * it: SQLite gives its WAL and shared-memory files the database file's mode, so the request
+ * log is readable by this user alone. Files from an older version are tightened to 0600 too.
+ * A folder or file that cannot be written fails here, with its path, not inside SQLite.
+ */
+function prepareFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 function isInMemory(path: string): boolean {

@@ -77,7 +77,7 @@ describe('openRateLimitStore', () => {
     const store = await open({ store: { type: 'sqlite', path: join(directory, 'limits.db') } });
     expect(store.info().type).toBe('sqlite');
     await store.store.recordFailure({ now, scope: 'a' });
-    expect(await store.store.recordFailure({ now, scope: 'a' })).toBe(2);
+    expect(await store.store.recordFailure({ now, scope: 'a' })).toMatchObject({ count: 2 });
   });
 
   it('opens a plain memory store for { type: memory, persist: false }, even with REDIS_URL set', async () => {
@@ -101,7 +101,7 @@ describe('openRateLimitStore', () => {
       buckets: [],
       probeUntil: now,
     });
-    expect(result).toEqual({ ok: true, probe: false });
+    expect(result).toEqual({ ok: true, probes: [] });
   });
 
   it('refuses reservations with store_unavailable when Redis cannot be reached under deny', async () => {

@@ -1,13 +1,8 @@
 import { resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import {
-  createFallbackStore,
-  createMemoryStore,
-  type Logger,
-  type RateLimitStore,
-  type SettingsConfig,
-} from '@429chain/core';
+import { createFallbackStore, createMemoryStore, type Logger, type RateLimitStore } from '@429chain/core';
 import { createSqliteStore } from '@429chain/core/stores/sqlite';
+import type { ServerSettings } from '../config/server-config-schema.ts';
 import { persistMemoryStore } from './persist-memory-store.ts';
 
 /** The rate-limit store's health, for `/ready` and `/metrics`. */
@@ -30,7 +25,7 @@ export interface OpenedStore {
 /** Options of {@link openRateLimitStore}. */
 export interface OpenRateLimitStoreOptions {
   /** `settings.store` and `settings.onStoreError` are read. */
-  settings: Pick<SettingsConfig, 'store' | 'onStoreError'>;
+  settings: Pick<ServerSettings, 'store' | 'onStoreError'>;
   /** `REDIS_URL` selects Redis when `settings.store` names no store. */
   env: Record<string, string | undefined>;
   /** The server's database, used by the default SQLite store. */

@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { RequestRecord } from '@429chain/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { RequestSummary } from '../admin-api/admin-api.ts';
 import { openDatabase } from './open-database.ts';
 import {
   decodeCursor,
@@ -9,7 +10,6 @@ import {
   getRequest,
   listRequests,
   type RequestLogQueryInput,
-  type RequestSummary,
   requestListStatement,
   requestLogQuerySchema,
 } from './request-log-queries.ts';

@@ -4,26 +4,15 @@
  */
 
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AttemptRecord, RequestOutcome, RequestRecord } from '@429chain/core';
+import {
+  type AttemptRecord,
+  type RequestOutcome,
+  type RequestRecord,
+  requestOutcomeSchema,
+} from '@429chain/core';
 import { z } from 'zod';
+import type { RequestPage, RequestSummary } from '../admin-api/admin-api.ts';
 import { preparedStatement } from './open-database.ts';
-
-/** One row of the request log list: the request without its trail. */
-export interface RequestSummary extends Omit<RequestRecord, 'attempts'> {
-  /** Attempts that sent a request upstream (skips not counted). */
-  attemptCount: number;
-  /** Answered by another candidate than the first usable one. */
-  fallback: boolean;
-  /** `metadata.client`: the name of the client key, when there is one. */
-  client?: string | undefined;
-}
-
-/** One page of the request log. */
-export interface RequestPage {
-  items: RequestSummary[];
-  /** Pass as `cursor` for the next (older) page; `null` on the last page. */
-  nextCursor: string | null;
-}
 
 /** The raw query `listRequests` accepts: numbers may come as strings, empty strings count as absent. */
 export interface RequestLogQueryInput {
@@ -89,12 +78,7 @@ const statusFilterSchema = z.union([z.number(), z.string()]).transform((value, c
   return status;
 });
 
-const outcomes = [
-  'answered',
-  'failed',
-  'interrupted',
-  'cancelled',
-] as const satisfies readonly RequestOutcome[];
+const outcomes = requestOutcomeSchema.options;
 
 /** Position in the newest-first order: the last row of the previous page. */
 export interface RequestCursor {
@@ -114,24 +98,32 @@ const cursorSchema = z.string().transform((value, context): RequestCursor => {
 /** The query of {@link listRequests}, for the HTTP layer to validate raw query strings with. */
 export const requestLogQuerySchema = z
   .object({
-    chain: optionalQueryValue(filterText),
-    provider: optionalQueryValue(filterText),
-    model: optionalQueryValue(filterText),
-    client: optionalQueryValue(filterText),
-    outcome: optionalQueryValue(z.enum(outcomes, { error: `expected one of ${outcomes.join(', ')}` })),
-    status: optionalQueryValue(statusFilterSchema),
-    from: optionalQueryValue(epochMsSchema),
-    to: optionalQueryValue(epochMsSchema),
-    limit: z.preprocess(
-      absentWhenEmpty,
-      z.coerce
-        .number({ error: 'expected a whole number' })
-        .int('expected a whole number')
-        .min(1, 'must be at least 1')
-        .max(maxPageSize, `must be at most ${maxPageSize}`)
-        .default(50),
-    ),
-    cursor: optionalQueryValue(cursorSchema),
+    chain: optionalQueryValue(filterText).meta({ description: 'Chain name.' }),
+    provider: optionalQueryValue(filterText).meta({ description: 'Provider that answered.' }),
+    model: optionalQueryValue(filterText).meta({ description: 'Model that answered.' }),
+    client: optionalQueryValue(filterText).meta({ description: 'Client key label.' }),
+    outcome: optionalQueryValue(z.enum(outcomes, { error: `expected one of ${outcomes.join(', ')}` })).meta({
+      description: `${outcomes.join(' | ')}.`,
+    }),
+    status: optionalQueryValue(statusFilterSchema).meta({
+      description: 'An HTTP status (429) or a class (4xx).',
+    }),
+    from: optionalQueryValue(epochMsSchema).meta({
+      description: 'Started at or after (epoch ms or ISO date).',
+    }),
+    to: optionalQueryValue(epochMsSchema).meta({ description: 'Started before (epoch ms or ISO date).' }),
+    limit: z
+      .preprocess(
+        absentWhenEmpty,
+        z.coerce
+          .number({ error: 'expected a whole number' })
+          .int('expected a whole number')
+          .min(1, 'must be at least 1')
+          .max(maxPageSize, `must be at most ${maxPageSize}`)
+          .default(50),
+      )
+      .meta({ description: `Page size, 1–${maxPageSize}.` }),
+    cursor: optionalQueryValue(cursorSchema).meta({ description: '`nextCursor` of the previous page.' }),
   })
   .refine((query) => query.from === undefined || query.to === undefined || query.from < query.to, {
     message: 'must be before `to`',
@@ -146,7 +138,11 @@ export type RequestLogQuery = z.output<typeof requestLogQuerySchema>;
  * (its issues name the field) when the query is invalid.
  */
 export function listRequests(database: DatabaseSync, query: RequestLogQueryInput = {}): RequestPage {
-  const parsed = requestLogQuerySchema.parse(query);
+  return readRequestPage(database, requestLogQuerySchema.parse(query));
+}
+
+/** {@link listRequests} for a query already validated with {@link requestLogQuerySchema}. */
+export function readRequestPage(database: DatabaseSync, parsed: RequestLogQuery): RequestPage {
   const { sql, parameters } = requestListStatement(parsed);
   // One row more than asked tells whether another page follows.
   const rows = preparedStatement(database, sql).all(...parameters) as Row[];
@@ -226,6 +222,8 @@ export function getRequest(database: DatabaseSync, id: string): RequestRecord | 
     usage: summary.usage,
     queuedMs: summary.queuedMs,
     error: summary.error,
+    attemptCount: summary.attemptCount,
+    fallback: summary.fallback,
     attempts: attemptRows.map(toAttempt),
     metadata: summary.metadata,
   };
@@ -302,7 +300,7 @@ function toAttempt(row: Row): AttemptRecord {
     outcome: String(row.outcome) as AttemptRecord['outcome'],
     reason: String(row.reason),
     status: numberOrUndefined(row.status),
-    failure: textOrUndefined(row.failure),
+    failure: textOrUndefined(row.failure) as AttemptRecord['failure'],
     startedAt: Number(row.started_at),
     latencyMs: numberOrUndefined(row.latency_ms) ?? 0,
     ttftMs: numberOrUndefined(row.ttft_ms),

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { SkipKind } from '@429chain/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './open-database.ts';
-import { createSqliteRequestLogger, isFallback, type SqliteRequestLogger } from './sqlite-request-logger.ts';
+import { createSqliteRequestLogger, type SqliteRequestLogger } from './sqlite-request-logger.ts';
 import { sampleAttempt, sampleRecord } from './testing/sample-record.ts';
 
 const dayMs = 86_400_000;
@@ -243,7 +244,7 @@ describe('sqlite request logger', () => {
   it('stores the attempt, skip, rate-limit and error counts, the fallback flag and the client of each request', async () => {
     const database = memoryDatabase();
     const requestLog = logger({ database });
-    const skipped = (failure: string) =>
+    const skipped = (failure: SkipKind) =>
       sampleAttempt({ outcome: 'skipped', reason: failure, failure, status: undefined, usage: undefined });
     const answered = sampleAttempt({ provider: 'cerebras', entryIndex: 1 });
     requestLog.log(sampleRecord({ id: 'direct', metadata: { client: 'alice', team: 'search' } }));
@@ -289,19 +290,6 @@ describe('sqlite request logger', () => {
       row('request-00001', [2, 1, 0, 1, 0]),
       row('unsuitable-first', [1, 0, 1, 0, 0]),
     ]);
-  });
-
-  it('counts a stream resumed on another entry as a fallback', () => {
-    const record = sampleRecord({
-      id: 'resumed',
-      stream: true,
-      attempts: [
-        sampleAttempt({ outcome: 'failed', failure: 'stream', reason: 'stream cut' }),
-        sampleAttempt({ provider: 'cerebras', continuation: true }),
-      ],
-    });
-    expect(isFallback(record)).toBe(true);
-    expect(isFallback(sampleRecord({ id: 'plain' }))).toBe(false);
   });
 
   it('prunes requests older than maxAgeDays, with their attempts', async () => {

@@ -5,7 +5,13 @@
  */
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import type { AttemptRecord, RequestLogger, RequestRecord } from '@429chain/core';
+import {
+  type AttemptRecord,
+  isErroredAttempt,
+  isRateLimitedAttempt,
+  type RequestLogger,
+  type RequestRecord,
+} from '@429chain/core';
 import { inTransaction } from './open-database.ts';
 
 /** How long request rows are kept. */
@@ -53,13 +59,6 @@ export interface SqliteRequestLogger extends RequestLogger {
   /** Records buffered and not yet written. */
   readonly pending: number;
 }
-
-/** The skip state of a candidate that cannot serve this request (not a fault of the candidate). */
-const unsuitableSkip = 'unsuitable';
-/** Failure kinds of a sent attempt that are a rate limit or quota rather than an error. */
-export const rateLimitFailures: readonly string[] = ['rate-limit', 'quota'];
-/** Skip states of a candidate held back by its rate limits. */
-export const rateLimitSkips: readonly string[] = ['cooldown', 'exhausted'];
 
 const dayMs = 86_400_000;
 /** Requests deleted per retention transaction, so a large prune never holds the event loop for long. */
@@ -230,37 +229,6 @@ export function createSqliteRequestLogger(options: SqliteRequestLoggerOptions): 
   };
 }
 
-/** Whether the request was answered by another candidate than the first it could have used. */
-export function isFallback(record: Pick<RequestRecord, 'outcome' | 'attempts'>): boolean {
-  if (record.outcome !== 'answered' || !Array.isArray(record.attempts)) return false;
-  const attempts = record.attempts;
-  let answering = -1;
-  for (let index = attempts.length - 1; index >= 0; index--) {
-    if (attempts[index]?.outcome === 'answered') {
-      answering = index;
-      break;
-    }
-  }
-  for (let index = 0; index < answering; index++) {
-    const attempt = attempts[index]!;
-    // An earlier attempt that sent a request, or a candidate skipped for its limits or faults.
-    if (attempt.outcome !== 'skipped' || attempt.failure !== unsuitableSkip) return true;
-  }
-  return false;
-}
-
-/** An attempt refused for a rate limit or quota, or skipped while its limits hold it back. */
-export function isRateLimited(attempt: AttemptRecord): boolean {
-  const failure = attempt.failure ?? '';
-  if (attempt.outcome === 'failed') return rateLimitFailures.includes(failure);
-  return attempt.outcome === 'skipped' && rateLimitSkips.includes(failure);
-}
-
-/** A sent attempt that failed for another reason than a rate limit (5xx, timeout, auth, broken stream, …). */
-export function isError(attempt: AttemptRecord): boolean {
-  return attempt.outcome === 'failed' && !rateLimitFailures.includes(attempt.failure ?? '');
-}
-
 type Statements = ReturnType<typeof prepareStatements>;
 
 function prepareStatements(database: DatabaseSync) {
@@ -336,11 +304,12 @@ function requestValues(
     integerOrNull(record.usage?.totalTokens),
     textOrNull(record.error?.code),
     textOrNull(record.error?.message),
-    attempts.filter((attempt) => attempt.outcome !== 'skipped').length,
-    isFallback(record) ? 1 : 0,
+    // The record states its own facts; the counts of rate limits and errors use core's kinds.
+    integerOrNull(record.attemptCount) ?? 0,
+    record.fallback === true ? 1 : 0,
     attempts.filter((attempt) => attempt.outcome === 'skipped').length,
-    attempts.filter(isRateLimited).length,
-    attempts.filter(isError).length,
+    attempts.filter(isRateLimitedAttempt).length,
+    attempts.filter(isErroredAttempt).length,
     textOrNull(metadata?.client),
     metadataJson(metadata),
   ];

@@ -1,11 +1,12 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { AttemptRecord, RequestRecord } from '@429chain/core';
+import type { AttemptFailureKind, AttemptRecord, RequestRecord, SkipKind } from '@429chain/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { UsageCounts } from '../admin-api/admin-api.ts';
 import { openDatabase } from './open-database.ts';
 import { createSqliteRequestLogger } from './sqlite-request-logger.ts';
 import { sampleAttempt, sampleRecord } from './testing/sample-record.ts';
-import { type UsageCounts, usageQuerySchema, usageStats } from './usage-stats.ts';
+import { usageQuerySchema, usageStats } from './usage-stats.ts';
 
 const minuteMs = 60_000;
 const hourMs = 3_600_000;
@@ -32,7 +33,12 @@ function answered(
   });
 }
 
-function failed(provider: string, startedAt: number, failure: string, status?: number): AttemptRecord {
+function failed(
+  provider: string,
+  startedAt: number,
+  failure: AttemptFailureKind,
+  status?: number,
+): AttemptRecord {
   return sampleAttempt({
     provider,
     model: `${provider}-model`,
@@ -45,7 +51,7 @@ function failed(provider: string, startedAt: number, failure: string, status?: n
   });
 }
 
-function skipped(provider: string, startedAt: number, failure: string): AttemptRecord {
+function skipped(provider: string, startedAt: number, failure: SkipKind): AttemptRecord {
   return sampleAttempt({
     provider,
     model: `${provider}-model`,

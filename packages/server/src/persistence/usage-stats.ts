@@ -4,78 +4,12 @@
  */
 
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { rateLimitFailureKinds, rateLimitSkipKinds } from '@429chain/core';
 import { z } from 'zod';
+import type { UsageBucket, UsageCounts, UsageGroupBy, UsageStats } from '../admin-api/admin-api.ts';
+import { usageBucketSchema, usageGroupBySchema } from '../admin-api/usage-stats-schemas.ts';
 import { preparedStatement } from './open-database.ts';
 import { absentWhenEmpty, epochMsSchema, optionalQueryValue } from './request-log-queries.ts';
-import { rateLimitFailures, rateLimitSkips } from './sqlite-request-logger.ts';
-
-/** Width of one time bucket. */
-export type UsageBucket = 'minute' | 'hour' | 'day';
-
-/** What the series are split by. */
-export type UsageGroupBy = 'provider' | 'model' | 'chain' | 'client';
-
-/**
- * Counts of one group over one bucket (or over the whole range). For `provider` and
- * `model` grouping the attempt counts are that provider's own, so failures and skips
- * show on the provider that caused them; for `chain` and `client` they are per request.
- */
-export interface UsageCounts {
-  /** chain/client: requests started. provider/model: requests it answered. */
-  requests: number;
-  /** chain/client: requests answered. provider/model: attempts it answered. */
-  answered: number;
-  /** chain/client: requests that failed or were interrupted. provider/model: its attempts that failed. */
-  failed: number;
-  /** chain/client: requests the client abandoned. provider/model: its attempts cut short that way. */
-  cancelled: number;
-  /** Requests answered by another candidate than the first usable one (provider/model: it was the fallback). */
-  fallbacks: number;
-  /** Attempts that sent a request upstream. */
-  attempts: number;
-  /** Candidates skipped without a request (rate-limited, circuit open, unsuitable). */
-  skipped: number;
-  /** Attempts refused with a rate limit or quota, plus skips for a cooldown or an exhausted quota. */
-  rateLimited: number;
-  /** Attempts that failed for another reason than a rate limit (5xx, timeout, auth, broken stream, …). */
-  errors: number;
-  /** chain/client: usage of the requests. provider/model: usage of its answers. */
-  promptTokens: number;
-  completionTokens: number;
-  /** Mean latency of answered requests (provider/model: of its answering attempts); `null` when none. */
-  latencyAvgMs: number | null;
-}
-
-/** One group in one bucket; buckets without traffic are left out. */
-export interface UsagePoint extends UsageCounts {
-  group: string;
-  /** Start of the bucket (epoch ms, a multiple of `bucketMs`). */
-  bucketStart: number;
-}
-
-/** One group over the whole range. */
-export interface UsageTotals extends UsageCounts {
-  group: string;
-}
-
-/** The answer of {@link usageStats}. */
-export interface UsageStats {
-  /** Start of the range, rounded down to a bucket boundary (epoch ms). */
-  from: number;
-  /** End of the range, exclusive (epoch ms). */
-  to: number;
-  bucket: UsageBucket;
-  bucketMs: number;
-  groupBy: UsageGroupBy;
-  /** Groups with traffic in the range, busiest first. */
-  groups: string[];
-  /** Sorted by `bucketStart`, then in the order of `groups`; empty buckets are absent. */
-  series: UsagePoint[];
-  /** One entry per group, in the order of `groups`. */
-  totals: UsageTotals[];
-  /** Every group together. */
-  overall: UsageCounts;
-}
 
 /** The raw query `usageStats` accepts; numbers may come as strings, empty strings count as absent. */
 export interface UsageQueryInput {
@@ -111,19 +45,25 @@ const preferredBuckets = 200;
 export const maxBuckets = 1_000;
 const defaultRangeMs = 86_400_000;
 
-const buckets = ['minute', 'hour', 'day'] as const satisfies readonly UsageBucket[];
-const groupings = ['provider', 'model', 'chain', 'client'] as const satisfies readonly UsageGroupBy[];
+const buckets = usageBucketSchema.options;
+const groupings = usageGroupBySchema.options;
 
 /** The query of {@link usageStats}, for the HTTP layer to validate raw query strings with. */
 export const usageQuerySchema = z
   .object({
-    from: optionalQueryValue(epochMsSchema),
-    to: optionalQueryValue(epochMsSchema),
-    bucket: optionalQueryValue(z.enum(buckets, { error: `expected one of ${buckets.join(', ')}` })),
-    groupBy: z.preprocess(
-      absentWhenEmpty,
-      z.enum(groupings, { error: `expected one of ${groupings.join(', ')}` }).default('provider'),
-    ),
+    from: optionalQueryValue(epochMsSchema).meta({ description: 'Range start (epoch ms or ISO date).' }),
+    to: optionalQueryValue(epochMsSchema).meta({
+      description: 'Range end, exclusive (epoch ms or ISO date).',
+    }),
+    bucket: optionalQueryValue(z.enum(buckets, { error: `expected one of ${buckets.join(', ')}` })).meta({
+      description: `${buckets.join(' | ')}; by default the smallest giving at most ${preferredBuckets} buckets.`,
+    }),
+    groupBy: z
+      .preprocess(
+        absentWhenEmpty,
+        z.enum(groupings, { error: `expected one of ${groupings.join(', ')}` }).default('provider'),
+      )
+      .meta({ description: `${groupings.join(' | ')}.` }),
   })
   .refine((query) => query.from === undefined || query.to === undefined || query.from < query.to, {
     message: 'must be before `to`',
@@ -135,10 +75,10 @@ export type UsageQuery = z.output<typeof usageQuerySchema>;
 
 const quoted = (values: readonly string[]): string => values.map((value) => `'${value}'`).join(', ');
 /** An attempt refused for a rate limit or quota, or skipped while its limits hold it back. */
-const rateLimitedAttempt = `((outcome = 'failed' AND failure IN (${quoted(rateLimitFailures)}))
-    OR (outcome = 'skipped' AND failure IN (${quoted(rateLimitSkips)})))`;
+const rateLimitedAttempt = `((outcome = 'failed' AND failure IN (${quoted(rateLimitFailureKinds)}))
+    OR (outcome = 'skipped' AND failure IN (${quoted(rateLimitSkipKinds)})))`;
 /** A sent attempt that failed for another reason than a rate limit. */
-const erroredAttempt = `(outcome = 'failed' AND (failure IS NULL OR failure NOT IN (${quoted(rateLimitFailures)})))`;
+const erroredAttempt = `(outcome = 'failed' AND (failure IS NULL OR failure NOT IN (${quoted(rateLimitFailureKinds)})))`;
 const answeredLatency = `TOTAL(CASE WHEN outcome = 'answered' THEN latency_ms END) AS latency_sum,
   TOTAL(outcome = 'answered' AND latency_ms IS NOT NULL) AS latency_count`;
 
@@ -151,7 +91,18 @@ export function usageStats(
   query: UsageQueryInput = {},
   options: UsageStatsOptions = {},
 ): UsageStats {
-  const parsed = usageQuerySchema.parse(query);
+  return usageStatsFor(database, usageQuerySchema.parse(query), options);
+}
+
+/**
+ * {@link usageStats} for a query already validated with {@link usageQuerySchema}; still throws
+ * a `z.ZodError` for a range that is empty or needs too many buckets.
+ */
+export function usageStatsFor(
+  database: DatabaseSync,
+  parsed: UsageQuery,
+  options: UsageStatsOptions = {},
+): UsageStats {
   const to = parsed.to ?? (options.now ?? Date.now)();
   const requestedFrom = parsed.from ?? to - defaultRangeMs;
   if (!(requestedFrom < to)) throw queryError('from', `must be before \`to\` (${to})`);

@@ -316,3 +316,50 @@ export class SseReader {
 export function mockProviderConfig(id: string, mock: MockProvider, extra: Fields = {}): Fields {
   return { id, type: 'generic', baseUrl: mock.url, apiKey: `sk-${id}-secret-key-0000`, ...extra };
 }
+
+/** Options of {@link startTwoEntryServer}. */
+export interface TwoEntryServerOptions {
+  /** The config's settings. @default { defaultChain: 'main' } */
+  settings?: Fields | undefined;
+  /** Chains after `main`. */
+  chains?: Fields[] | undefined;
+  /** More fields of `main`'s first entry (`capabilities`, `rateLimits`). */
+  firstEntry?: Fields | undefined;
+}
+
+/** A test server and the two mock providers behind its chain. */
+export interface TwoEntryServer {
+  server: TestServer;
+  alpha: MockProvider;
+  beta: MockProvider;
+}
+
+/**
+ * The usual set-up: two generic providers on their own mocks, `alpha` and `beta`, and a chain
+ * `main` that tries `alpha/alpha-small`, then `beta/beta-large`.
+ */
+export async function startTwoEntryServer(options: TwoEntryServerOptions = {}): Promise<TwoEntryServer> {
+  const alpha = await startTestMock();
+  const beta = await startTestMock();
+  const server = await startTestServer({
+    config: {
+      // The models each provider lists: `provider/model` reaches only listed or chained models.
+      providers: [
+        mockProviderConfig('alpha', alpha, { models: ['alpha-small', 'alpha-solo'] }),
+        mockProviderConfig('beta', beta, { models: ['beta-large', 'beta-other'] }),
+      ],
+      chains: [
+        {
+          name: 'main',
+          entries: [
+            { provider: 'alpha', model: 'alpha-small', ...options.firstEntry },
+            { provider: 'beta', model: 'beta-large' },
+          ],
+        },
+        ...(options.chains ?? []),
+      ],
+      settings: options.settings ?? { defaultChain: 'main' },
+    },
+  });
+  return { server, alpha, beta };
+}

@@ -1,37 +1,26 @@
-import type { BucketWindow } from '../../rate-limit/bucket.ts';
 import { classifyFailure, reclassify } from '../classify-failure.ts';
-import type { HeaderBucketSpec, ProviderPreset } from '../provider-preset.ts';
+import { definePreset } from '../define-preset.ts';
+import { openAIHeaderBuckets } from '../openai-header-buckets.ts';
+import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
-
-const SUFFIXES: ReadonlyArray<readonly [HeaderBucketSpec['kind'], BucketWindow, string]> = [
-  ['requests', 'minute', 'requests-minute'],
-  ['requests', 'hour', 'requests-hour'],
-  ['requests', 'day', 'requests-day'],
-  ['tokens', 'minute', 'tokens-minute'],
-  ['tokens', 'hour', 'tokens-hour'],
-  ['tokens', 'day', 'tokens-day'],
-];
 
 /**
  * Cerebras: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}-{minute,hour,day}` on 200s,
  * resets in float seconds (`33011.38`); 429s carry no such headers. `queue_exceeded` means the
  * service is overloaded, not that your quota is spent, even though it says `x-should-retry: false`.
  */
-export const cerebras: ProviderPreset = {
+export const cerebras: ProviderPreset = definePreset({
   id: 'cerebras',
   name: 'Cerebras',
   baseUrl: 'https://api.cerebras.ai/v1',
   envKeys: ['CEREBRAS_API_KEY'],
   suggestedModels: ['llama3.1-8b', 'llama-3.3-70b', 'qwen-3-32b'],
-  headerBuckets: SUFFIXES.map(([kind, window, suffix]) => ({
-    kind,
-    window,
-    scope: 'model',
-    limitHeader: `x-ratelimit-limit-${suffix}`,
-    remainingHeader: `x-ratelimit-remaining-${suffix}`,
-    resetHeader: `x-ratelimit-reset-${suffix}`,
+  headerBuckets: openAIHeaderBuckets({
+    buckets: (['requests', 'tokens'] as const).flatMap((kind) =>
+      (['minute', 'hour', 'day'] as const).map((window) => ({ kind, window, suffix: `${kind}-${window}` })),
+    ),
     resetFormat: 'seconds',
-  })),
+  }),
   chargesMaxTokensUpfront: true,
   knownLimits: {
     requestsPerMinute: 30,
@@ -48,4 +37,4 @@ export const cerebras: ProviderPreset = {
     }
     return verdict;
   },
-};
+});

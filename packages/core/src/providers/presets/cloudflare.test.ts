@@ -30,6 +30,7 @@ describe('cloudflare preset', () => {
     };
     expect(cloudflare.classify(answer(429, body), CONTEXT)).toEqual({
       kind: 'quota',
+      limits: [],
       scope: 'key',
       window: 'day',
       retryAt: Date.UTC(2026, 2, 11),

@@ -1,5 +1,6 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
 import { nextDailyReset } from '../daily-reset.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
 
@@ -13,12 +14,14 @@ const CAPACITY_CODE = '3040';
  * Code 3036 is the account's daily free allocation, which resets at 00:00 UTC; 3040 is capacity.
  * `{account}` in the base URL is replaced by the provider's account id.
  */
-export const cloudflare: ProviderPreset = {
+export const cloudflare: ProviderPreset = definePreset({
   id: 'cloudflare',
   name: 'Cloudflare Workers AI',
   baseUrl: 'https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1',
   envKeys: ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY'],
   suggestedModels: ['@cf/meta/llama-3.1-8b-instruct', '@cf/meta/llama-3.3-70b-instruct-fp8-fast'],
+  // Workers AI lists models elsewhere (`/ai/models/search`): no free endpoint to probe here.
+  modelsEndpoint: false,
   headerBuckets: [],
   dailyReset: 'utc',
   // Text generation: 300 requests a minute; the daily allocation is counted in neurons.
@@ -40,4 +43,4 @@ export const cloudflare: ProviderPreset = {
       return reclassify(verdict, answer, { kind: 'server', label: 'overloaded (capacity)' });
     return verdict;
   },
-};
+});

@@ -1,4 +1,4 @@
-import { classifyFailure } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
@@ -6,12 +6,14 @@ import type { ProviderPreset } from '../provider-preset.ts';
  * header (read as the wall-clock minute), prose errors, and it rejects `stream_options`.
  * A trial key's "1000 API calls / month" is a monthly quota.
  */
-export const cohere: ProviderPreset = {
+export const cohere: ProviderPreset = definePreset({
   id: 'cohere',
   name: 'Cohere',
   baseUrl: 'https://api.cohere.ai/compatibility/v1',
   envKeys: ['COHERE_API_KEY', 'CO_API_KEY'],
   suggestedModels: ['command-r7b-12-2024', 'command-a-03-2025'],
+  // Its compatibility API serves chat and embeddings only: no free endpoint to probe.
+  modelsEndpoint: false,
   headerBuckets: [
     {
       kind: 'requests',
@@ -25,5 +27,4 @@ export const cohere: ProviderPreset = {
   acceptsStreamOptions: false,
   // Trial key: 20 chat calls a minute (and 1000 calls a month).
   knownLimits: { requestsPerMinute: 20 },
-  classify: (answer) => classifyFailure(answer),
-};
+});

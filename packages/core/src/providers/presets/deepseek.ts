@@ -1,4 +1,5 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /** How long a DeepSeek 429 (too many requests at once) cools the entry down when it says nothing. */
@@ -8,7 +9,7 @@ const BUSY_COOLDOWN_MS = 5_000;
  * DeepSeek: no limit headers and no fixed quota. 402 is an exhausted balance, 429 means too many
  * requests in flight (a short wait, not a window), 503 is overload.
  */
-export const deepseek: ProviderPreset = {
+export const deepseek: ProviderPreset = definePreset({
   id: 'deepseek',
   name: 'DeepSeek',
   baseUrl: 'https://api.deepseek.com',
@@ -25,4 +26,4 @@ export const deepseek: ProviderPreset = {
       retryAt: verdict.retryAt ?? answer.now + BUSY_COOLDOWN_MS,
     });
   },
-};
+});

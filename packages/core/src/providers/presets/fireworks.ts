@@ -1,11 +1,12 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
  * Fireworks AI: `x-ratelimit-{limit,remaining}-requests` (per minute) and token limits without a
  * remaining count. 429 is over the limit, 503 overloaded, 402 and 412 are billing problems.
  */
-export const fireworks: ProviderPreset = {
+export const fireworks: ProviderPreset = definePreset({
   id: 'fireworks',
   name: 'Fireworks AI',
   baseUrl: 'https://api.fireworks.ai/inference/v1',
@@ -27,4 +28,4 @@ export const fireworks: ProviderPreset = {
     if (answer.status !== 412) return verdict;
     return reclassify(verdict, answer, { kind: 'no-credit', scope: 'key', label: 'billing problem' });
   },
-};
+});

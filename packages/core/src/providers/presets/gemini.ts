@@ -1,4 +1,5 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
 
@@ -8,7 +9,7 @@ import { readErrorBody } from '../read-error-body.ts';
  * be wrapped in a JSON array. Daily quotas reset at midnight Pacific, whatever `retryDelay` says.
  * Its 429 message reads "check your plan and billing details": that is not a credit problem.
  */
-export const gemini: ProviderPreset = {
+export const gemini: ProviderPreset = definePreset({
   id: 'gemini',
   name: 'Google Gemini',
   baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
@@ -31,7 +32,7 @@ export const gemini: ProviderPreset = {
     }
     return verdict;
   },
-};
+});
 
 /** Google answers a bad or expired key with 400 `INVALID_ARGUMENT` and an `ErrorInfo` reason. */
 function isInvalidKey(details: unknown[] | undefined, message: string): boolean {

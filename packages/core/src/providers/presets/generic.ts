@@ -1,4 +1,5 @@
-import { classifyFailure } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
+import { openAIHeaderBuckets } from '../openai-header-buckets.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
@@ -6,31 +7,16 @@ import type { ProviderPreset } from '../provider-preset.ts';
  * URL; the OpenAI limit headers are read when present, in whatever reset format they use, and
  * every error body shape the other presets know is accepted.
  */
-export const generic: ProviderPreset = {
+export const generic: ProviderPreset = definePreset({
   id: 'generic',
   name: 'OpenAI-compatible',
   envKeys: [],
   suggestedModels: [],
   keyRequired: false,
-  headerBuckets: [
-    {
-      kind: 'requests',
-      window: 'minute',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-requests',
-      remainingHeader: 'x-ratelimit-remaining-requests',
-      resetHeader: 'x-ratelimit-reset-requests',
-      resetFormat: 'auto',
-    },
-    {
-      kind: 'tokens',
-      window: 'minute',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-tokens',
-      remainingHeader: 'x-ratelimit-remaining-tokens',
-      resetHeader: 'x-ratelimit-reset-tokens',
-      resetFormat: 'auto',
-    },
-  ],
-  classify: (answer) => classifyFailure(answer),
-};
+  headerBuckets: openAIHeaderBuckets({
+    buckets: [
+      { kind: 'requests', window: 'minute' },
+      { kind: 'tokens', window: 'minute' },
+    ],
+  }),
+});

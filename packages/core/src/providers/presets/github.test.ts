@@ -44,6 +44,7 @@ describe('github preset', () => {
     };
     expect(github.classify(answer(429, body, headers), CONTEXT)).toEqual({
       kind: 'quota',
+      limits: [{ kind: 'requests', limit: 50, window: 'day', windowMs: 86_400_000, evidence: 'message' }],
       scope: 'model',
       window: 'day',
       retryAt: NOW + 5_631_000,

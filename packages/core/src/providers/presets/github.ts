@@ -1,4 +1,5 @@
 import { classifyFailure, limitLabel, reclassify, windowFromWording } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import { parseResetValue } from '../parse-reset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
@@ -10,12 +11,14 @@ import { readErrorBody } from '../read-error-body.ts';
  * daily limit) or `x-ratelimit-timeremaining`; a prompt over the per-request token limit is a
  * 413 `tokens_limit_reached`.
  */
-export const github: ProviderPreset = {
+export const github: ProviderPreset = definePreset({
   id: 'github',
   name: 'GitHub Models',
   baseUrl: 'https://models.github.ai/inference',
   envKeys: ['GITHUB_TOKEN', 'GH_TOKEN'],
   suggestedModels: ['openai/gpt-4.1-mini', 'openai/gpt-4o-mini', 'meta/Llama-3.3-70B-Instruct'],
+  // Its model catalog lives outside the inference API: no free endpoint to probe.
+  modelsEndpoint: false,
   headerBuckets: [],
   // Free tier, "low" models: 15 a minute, 150 a day, 5 at once.
   knownLimits: { requestsPerMinute: 15, requestsPerDay: 150, concurrentRequests: 5 },
@@ -46,4 +49,4 @@ export const github: ProviderPreset = {
       retryAt,
     });
   },
-};
+});

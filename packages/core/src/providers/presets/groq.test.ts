@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { createChain } from '../../create-chain.ts';
+import type { RequestRecord } from '../../events/request-record.ts';
+import { startMockProvider } from '../../testing/mock-provider.ts';
 import type { ErrorAnswer } from '../provider-preset.ts';
 import { readRateLimitHeaders } from '../read-rate-limit-headers.ts';
 import { groq } from './groq.ts';
@@ -63,6 +66,8 @@ describe('groq preset', () => {
     };
     expect(groq.classify(answer(429, body), CONTEXT)).toEqual({
       kind: 'rate-limit',
+      subject: 'requests',
+      limits: [{ kind: 'requests', limit: 30, window: 'minute', evidence: 'message' }],
       scope: 'model',
       window: 'minute',
       retryAt: NOW + 2_000,
@@ -135,5 +140,48 @@ describe('groq preset', () => {
   test('charges max_tokens up front', () => {
     expect(groq.chargesMaxTokensUpfront).toBe(true);
     expect(groq.envKeys).toEqual(['GROQ_API_KEY']);
+  });
+});
+
+describe('groq stream usage', () => {
+  test('reads the usage of a stream from x_groq.usage, where Groq puts it', async () => {
+    const mock = await startMockProvider();
+    const chunk = (fields: Record<string, unknown>) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'llama', ...fields })}\n\n`;
+    mock.script('llama', [
+      {
+        type: 'stream',
+        pieces: [
+          chunk({
+            choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }],
+          }),
+          chunk({
+            choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+            x_groq: { id: 'req_1', usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } },
+          }),
+          'data: [DONE]\n\n',
+        ],
+      },
+    ]);
+    const chain = createChain({
+      providers: [{ id: 'groq', type: 'groq', apiKey: 'gsk-test-0000000000', baseUrl: mock.url }],
+      chains: [{ name: 'main', entries: [{ provider: 'groq', model: 'llama' }] }],
+      settings: { defaultChain: 'main' },
+    });
+    const records: RequestRecord[] = [];
+    chain.on('request-end', ({ record }) => records.push(record));
+    try {
+      const response = await chain.fetch('http://429chain.local/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'main', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+      });
+      expect(await response.text()).toContain('[DONE]');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(records[0]?.usage).toEqual({ promptTokens: 7, completionTokens: 3, totalTokens: 10 });
+    } finally {
+      await chain.close();
+      await mock.close();
+    }
   });
 });

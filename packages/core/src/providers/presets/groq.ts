@@ -1,4 +1,6 @@
-import { classifyFailure } from '../classify-failure.ts';
+import { readUsage } from '../../streaming/chunk-info.ts';
+import { definePreset } from '../define-preset.ts';
+import { openAIHeaderBuckets } from '../openai-header-buckets.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
@@ -6,33 +8,23 @@ import type { ProviderPreset } from '../provider-preset.ts';
  * per-minute token bucket (trap 1). Which limit a 429 hit (RPM, RPD, TPM, TPD) is only in
  * the message, which the shared classifier reads, with its "Please try again in 2s".
  */
-export const groq: ProviderPreset = {
+export const groq: ProviderPreset = definePreset({
   id: 'groq',
   name: 'Groq',
   baseUrl: 'https://api.groq.com/openai/v1',
   envKeys: ['GROQ_API_KEY'],
   suggestedModels: ['llama-3.1-8b-instant', 'llama-3.3-70b-versatile', 'openai/gpt-oss-20b'],
-  headerBuckets: [
-    {
-      kind: 'requests',
-      window: 'day',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-requests',
-      remainingHeader: 'x-ratelimit-remaining-requests',
-      resetHeader: 'x-ratelimit-reset-requests',
-      resetFormat: 'duration',
-    },
-    {
-      kind: 'tokens',
-      window: 'minute',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-tokens',
-      remainingHeader: 'x-ratelimit-remaining-tokens',
-      resetHeader: 'x-ratelimit-reset-tokens',
-      resetFormat: 'duration',
-    },
-  ],
+  headerBuckets: openAIHeaderBuckets({
+    // Trap 1: Groq's `requests` headers are the daily bucket.
+    buckets: [
+      { kind: 'requests', window: 'day' },
+      { kind: 'tokens', window: 'minute' },
+    ],
+    resetFormat: 'duration',
+  }),
   chargesMaxTokensUpfront: true,
+  // Its stream's last chunk carries the usage in `x_groq.usage` when `usage` is absent.
+  readUsage: (chunk) => readUsage((chunk.x_groq as Record<string, unknown> | undefined)?.usage),
   // Free tier of llama-3.3-70b-versatile; smaller models allow more.
   knownLimits: {
     requestsPerMinute: 30,
@@ -40,5 +32,4 @@ export const groq: ProviderPreset = {
     tokensPerMinute: 12_000,
     tokensPerDay: 100_000,
   },
-  classify: (answer) => classifyFailure(answer),
-};
+});

@@ -1,12 +1,13 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
 import { nextWindowEnd } from '../daily-reset.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
  * Hugging Face Inference Providers: no limit headers. A 402 with `x-error-message` means the
  * monthly included credits are gone: the key is parked until the next month starts.
  */
-export const huggingface: ProviderPreset = {
+export const huggingface: ProviderPreset = definePreset({
   id: 'huggingface',
   name: 'Hugging Face',
   baseUrl: 'https://router.huggingface.co/v1',
@@ -24,4 +25,4 @@ export const huggingface: ProviderPreset = {
       retryAt: nextWindowEnd('month', answer.now),
     });
   },
-};
+});

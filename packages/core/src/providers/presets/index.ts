@@ -71,9 +71,23 @@ export const presetAliases: Readonly<Record<string, string>> = Object.freeze({
   'google-ai': 'gemini',
 });
 
-/** Finds a preset by id or v1 alias, ignoring case; `undefined` when there is none. */
-export function resolvePreset(type: string): ProviderPreset | undefined {
+/**
+ * Finds a preset by id or v1 alias, ignoring case; `undefined` when there is none. `extra` are an
+ * embedder's own presets (`createChain({ presets })`): they come first, so one may also replace
+ * a built-in preset of the same id.
+ */
+export function resolvePreset(
+  type: string,
+  extra: readonly ProviderPreset[] = [],
+): ProviderPreset | undefined {
   const name = type.trim().toLowerCase();
+  const own = extra.find((preset) => preset.id.toLowerCase() === name);
+  if (own) return own;
   const id = Object.hasOwn(presetAliases, name) ? presetAliases[name] : name;
   return id !== undefined && Object.hasOwn(presets, id) ? presets[id] : undefined;
+}
+
+/** Every preset id a config may name: the built-in ones and an embedder's own. */
+export function presetIds(extra: readonly ProviderPreset[] = []): string[] {
+  return [...new Set([...Object.keys(presets), ...extra.map((preset) => preset.id)])];
 }

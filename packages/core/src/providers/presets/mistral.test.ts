@@ -65,6 +65,8 @@ describe('mistral preset', () => {
     };
     expect(mistral.classify(answer(429, body), CONTEXT)).toEqual({
       kind: 'rate-limit',
+      subject: 'requests',
+      limits: [],
       scope: 'model',
       window: 'minute',
       retryAt: Date.UTC(2026, 2, 10, 15, 31),

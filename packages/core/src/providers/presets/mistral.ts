@@ -1,4 +1,6 @@
 import { classifyFailure, reclassify } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
+import { dropProviderFields, nineAlphanumerics, rewriteToolCallIds } from '../portable-history.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
 
@@ -8,7 +10,7 @@ import { readErrorBody } from '../read-error-body.ts';
  * top-level `{object:"error",type:"rate_limited",code:"1300",message}`; code 3505 means the
  * service tier is out of capacity, not that your limit is spent.
  */
-export const mistral: ProviderPreset = {
+export const mistral: ProviderPreset = definePreset({
   id: 'mistral',
   name: 'Mistral',
   baseUrl: 'https://api.mistral.ai/v1',
@@ -42,6 +44,8 @@ export const mistral: ProviderPreset = {
   ],
   // Free "Experiment" tier: 1 request per second, 500k tokens per minute.
   knownLimits: { requestsPerMinute: 60, tokensPerMinute: 500_000 },
+  // Tool-call ids must be exactly nine letters or digits; unknown message fields are a 422.
+  rewriteRequest: (body) => rewriteToolCallIds(dropProviderFields(body), nineAlphanumerics),
   classify(answer) {
     const body = readErrorBody(answer.body);
     const verdict = classifyFailure(answer, { body, clearsAtWindowEnd: true });
@@ -50,4 +54,4 @@ export const mistral: ProviderPreset = {
     }
     return verdict;
   },
-};
+});

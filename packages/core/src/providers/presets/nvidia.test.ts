@@ -18,6 +18,8 @@ describe('nvidia preset', () => {
   test('{status:429,title:"Too Many Requests"} is a per-minute rate limit', () => {
     expect(nvidia.classify(answer(429, { status: 429, title: 'Too Many Requests' }), CONTEXT)).toEqual({
       kind: 'rate-limit',
+      subject: 'requests',
+      limits: [],
       scope: 'model',
       window: 'minute',
       retryAt: undefined,

@@ -1,4 +1,4 @@
-import { classifyFailure } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /**
@@ -6,7 +6,7 @@ import type { ProviderPreset } from '../provider-preset.ts';
  * requests exceeded", `OLLAMA_MAX_QUEUE`) reads as a rate limit, but `rateLimited: false` tells
  * the router never to cool a local server down for it.
  */
-export const ollama: ProviderPreset = {
+export const ollama: ProviderPreset = definePreset({
   id: 'ollama',
   name: 'Ollama',
   baseUrl: 'http://127.0.0.1:11434/v1',
@@ -15,5 +15,4 @@ export const ollama: ProviderPreset = {
   keyRequired: false,
   rateLimited: false,
   headerBuckets: [],
-  classify: (answer) => classifyFailure(answer),
-};
+});

@@ -1,32 +1,22 @@
-import { classifyFailure } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
+import { openAIHeaderBuckets } from '../openai-header-buckets.ts';
+import { atMostCharacters, dropProviderFields, rewriteToolCallIds } from '../portable-history.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 
 /** OpenAI: per-minute request and token buckets per model, Go-style duration resets. */
-export const openai: ProviderPreset = {
+export const openai: ProviderPreset = definePreset({
   id: 'openai',
   name: 'OpenAI',
   baseUrl: 'https://api.openai.com/v1',
   envKeys: ['OPENAI_API_KEY'],
   suggestedModels: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1-nano'],
-  headerBuckets: [
-    {
-      kind: 'requests',
-      window: 'minute',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-requests',
-      remainingHeader: 'x-ratelimit-remaining-requests',
-      resetHeader: 'x-ratelimit-reset-requests',
-      resetFormat: 'duration',
-    },
-    {
-      kind: 'tokens',
-      window: 'minute',
-      scope: 'model',
-      limitHeader: 'x-ratelimit-limit-tokens',
-      remainingHeader: 'x-ratelimit-remaining-tokens',
-      resetHeader: 'x-ratelimit-reset-tokens',
-      resetFormat: 'duration',
-    },
-  ],
-  classify: (answer) => classifyFailure(answer),
-};
+  headerBuckets: openAIHeaderBuckets({
+    buckets: [
+      { kind: 'requests', window: 'minute' },
+      { kind: 'tokens', window: 'minute' },
+    ],
+    resetFormat: 'duration',
+  }),
+  // Tool-call ids longer than 40 characters are a 400.
+  rewriteRequest: (body) => rewriteToolCallIds(dropProviderFields(body), atMostCharacters(40)),
+});

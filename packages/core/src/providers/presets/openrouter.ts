@@ -1,5 +1,6 @@
 import { classifyFailure, limitLabel, reclassify } from '../classify-failure.ts';
 import { nextDailyReset } from '../daily-reset.ts';
+import { definePreset } from '../define-preset.ts';
 import { parseResetValue } from '../parse-reset.ts';
 import type { ErrorAnswer, FailureClassification, ProviderPreset } from '../provider-preset.ts';
 import { type ErrorBodyInfo, readErrorBody } from '../read-error-body.ts';
@@ -11,7 +12,7 @@ import { type ErrorBodyInfo, readErrorBody } from '../read-error-body.ts';
  * with the real body in `metadata.raw`. Every failed retry on the daily cap costs quota too,
  * so the daily cap parks the account until the reset (a UTC midnight).
  */
-export const openrouter: ProviderPreset = {
+export const openrouter: ProviderPreset = definePreset({
   id: 'openrouter',
   name: 'OpenRouter',
   baseUrl: 'https://openrouter.ai/api/v1',
@@ -38,7 +39,7 @@ export const openrouter: ProviderPreset = {
     if (/free-models-per-min/i.test(body.message)) return classifyAccountLimit(answer, body, 'minute');
     return classifyFailure(answer, { body, dailyReset: 'utc' });
   },
-};
+});
 
 /** OpenRouter's own per-account limit: reset from `X-RateLimit-Reset` (headers, then metadata). */
 function classifyAccountLimit(
@@ -48,15 +49,28 @@ function classifyAccountLimit(
 ): FailureClassification {
   const verdict = classifyFailure(answer, { body, dailyReset: 'utc' });
   const reset = resetOf(answer, body.metadata);
+  const headerLimit = metadataHeader(answer, body.metadata, 'x-ratelimit-limit');
+  const stated = headerLimit === undefined ? undefined : Number(headerLimit);
   const retryAt =
     window === 'day' ? (reset ?? nextDailyReset('utc', answer.now)) : (reset ?? verdict.retryAt);
-  return reclassify(verdict, answer, {
+  const classified = reclassify(verdict, answer, {
     kind: window === 'day' ? 'quota' : 'rate-limit',
     label: `free models ${limitLabel('requests', window)}`,
     scope: 'key',
     window,
     retryAt,
   });
+  const limit =
+    stated !== undefined && Number.isSafeInteger(stated) && stated > 0
+      ? {
+          kind: 'requests' as const,
+          limit: stated,
+          window,
+          scope: 'key' as const,
+          evidence: answer.headers.has('x-ratelimit-limit') ? ('header' as const) : ('body' as const),
+        }
+      : undefined;
+  return { ...classified, subject: 'requests', limits: limit ? [limit] : [] };
 }
 
 /** "Provider returned error": classify the upstream provider's own body from `metadata.raw`. */
@@ -85,12 +99,24 @@ function resetOf(answer: ErrorAnswer, metadata: Record<string, unknown> | undefi
     const reset = parseResetValue(fromHeaders, 'epoch', answer.now);
     if (reset !== undefined) return reset;
   }
+  const value = metadataHeader(answer, metadata, 'x-ratelimit-reset', false);
+  return value === undefined ? undefined : parseResetValue(value, 'epoch', answer.now);
+}
+
+/** A header of the 429 (unless `fromResponse` is false), else the same one in `error.metadata.headers`. */
+function metadataHeader(
+  answer: ErrorAnswer,
+  metadata: Record<string, unknown> | undefined,
+  name: string,
+  fromResponse = true,
+): string | undefined {
+  const own = fromResponse ? answer.headers.get(name) : null;
+  if (own !== null) return own;
   const headers = metadata?.headers;
   if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'x-ratelimit-reset') continue;
-    if (typeof value !== 'string' && typeof value !== 'number') continue;
-    return parseResetValue(String(value), 'epoch', answer.now);
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
   }
   return undefined;
 }

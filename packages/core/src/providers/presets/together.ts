@@ -1,4 +1,5 @@
 import { classifyFailure, limitLabel, reclassify } from '../classify-failure.ts';
+import { definePreset } from '../define-preset.ts';
 import type { ProviderPreset } from '../provider-preset.ts';
 import { readErrorBody } from '../read-error-body.ts';
 
@@ -8,7 +9,7 @@ import { readErrorBody } from '../read-error-body.ts';
  * `dynamic_request_limited` / `dynamic_token_limited` is a short per-second limit; a 503 means
  * capacity, even below your rate.
  */
-export const together: ProviderPreset = {
+export const together: ProviderPreset = definePreset({
   id: 'together',
   name: 'Together AI',
   baseUrl: 'https://api.together.xyz/v1',
@@ -46,4 +47,4 @@ export const together: ProviderPreset = {
       label: `${limitLabel(subject, 'second')} (dynamic)`,
     });
   },
-};
+});

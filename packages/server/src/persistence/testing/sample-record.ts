@@ -1,4 +1,4 @@
-import type { AttemptRecord, RequestRecord } from '@429chain/core';
+import { type AttemptRecord, countSentAttempts, isFallback, type RequestRecord } from '@429chain/core';
 
 /** An attempt that answered, for tests; override what matters. */
 export function sampleAttempt(overrides: Partial<AttemptRecord> = {}): AttemptRecord {
@@ -17,9 +17,13 @@ export function sampleAttempt(overrides: Partial<AttemptRecord> = {}): AttemptRe
   };
 }
 
-/** A request answered by its first attempt, for tests; override what matters. */
+/**
+ * A request answered by its first attempt, for tests; override what matters. Its attempt
+ * count and fallback are worked out from its attempts, as the engine does.
+ */
 export function sampleRecord(overrides: Partial<RequestRecord> & { id: string }): RequestRecord {
   const startedAt = overrides.startedAt ?? 1_700_000_000_000;
+  const attempts = overrides.attempts ?? [sampleAttempt({ startedAt: startedAt + 1 })];
   return {
     chain: 'fast',
     kind: 'chat',
@@ -32,7 +36,9 @@ export function sampleRecord(overrides: Partial<RequestRecord> & { id: string })
     model: 'llama-3.3-70b',
     latencyMs: 120,
     usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
-    attempts: [sampleAttempt({ startedAt: startedAt + 1 })],
+    attemptCount: countSentAttempts(attempts),
+    fallback: isFallback(overrides.outcome ?? 'answered', attempts),
+    attempts,
     ...overrides,
   };
 }
