@@ -9,6 +9,7 @@
  *   pnpm bench:yield --from source                    (the CLI from its .ts sources, no build)
  *   pnpm bench:yield --settings '{"queueMaxWaitMs":60000}' --out /tmp/yield.md
  *   pnpm bench:yield --verbose                        (every request's status, latency and trail on stderr)
+ *   pnpm bench:yield --keep                           (keeps each mode's config and the proxy's SQLite log)
  *
  * Per mode, fresh: the farm (bench/yield/farm-process.ts: six simulated providers in the dialects
  * of PROVIDERS.md, windows scaled to seconds) and the proxy as users start it
@@ -57,6 +58,7 @@ const { values: options } = parseArgs({
     settings: { type: 'string' },
     out: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -578,7 +580,7 @@ async function main(): Promise<void> {
     if (options.out) await writeFile(options.out, `${text}\n`);
   } finally {
     for (const started of [...running]) await stop(started);
-    if (!process.env.KEEP) await rm(directory, { recursive: true, force: true });
+    if (!options.keep) await rm(directory, { recursive: true, force: true });
     else process.stderr.write(`kept ${directory}\n`);
   }
 }

@@ -316,17 +316,20 @@ describe('a provider that says nothing', () => {
       await ask(target);
     }
     const status = await target.status();
-    // Counted from the oldest accepted request (0 s), not from the 429 (2.5 s): 10 s, not 12.5 s.
+    // Counted from the oldest accepted request (0 s), not from the 429 (2.5 s): 10 s, not 12.5 s,
+    // plus 2 % for the first request's arrival upstream, which the provider dates its window from.
     expect(status.entries.find((entry) => entry.provider === 'nvidia')).toMatchObject({
       state: 'exhausted',
-      until: start + 10_000,
+      until: start + 10_200,
     });
     expect(status.buckets.find((bucket) => bucket.source === 'learnt')).toMatchObject({
       limit: 3,
-      windowMs: 10_000,
-      learnt: { evidence: 'count' },
+      windowMs: 10_200,
+      learnt: { evidence: 'count', note: expect.stringContaining('+200ms for arrival') },
     });
     clock = start + 10_000;
+    expect(await ask(target)).toEqual({ status: 200, provider: 'backup' });
+    clock = start + 10_200;
     expect(await ask(target)).toEqual({ status: 200, provider: 'nvidia' });
     expect(mock.requestsFor('nim')).toHaveLength(5);
   });

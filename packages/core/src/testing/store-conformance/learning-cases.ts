@@ -7,6 +7,8 @@ export function learningCases(suite: SuiteContext): void {
   const { history, learntDaily, keyHistory, learntTokens } = keys;
   const scope = history.scope;
   const horizon = 60_000;
+  /** What an assumed window of 10 s is lengthened by, for the request's arrival upstream (2 %). */
+  const arrival = 200;
   const historyDemand = () => demandOf(history, 1, { windowMs: horizon });
   const send = (at: number, leaseId: string) =>
     suite.acquire({ now: at, leaseId, blockScopes: [scope], buckets: [historyDemand()] });
@@ -102,12 +104,12 @@ export function learningCases(suite: SuiteContext): void {
       await send(start + 2_000, 'c');
       await send(start + 2_500, 'refused');
       const result = await refuse({ now: start + 2_600, leaseId: 'refused', limits: [{ bucket: history }] });
-      expect(result.block).toMatchObject({ until: start + 10_000, release: 'all' });
-      expect(result.learnt[0]).toMatchObject({ limit: 3, windowMs: 10_000 });
+      expect(result.block).toMatchObject({ until: start + 10_000 + arrival, release: 'all' });
+      expect(result.learnt[0]).toMatchObject({ limit: 3, windowMs: 10_000 + arrival });
     });
 
     it('counts only what a silent provider accepted within the window before its 429', async () => {
-      // One request early on, then four in a burst; the window assumed is 10 s.
+      // One request early on, then four in a burst; the window assumed is 10 s (plus 2 %).
       for (const [at, lease] of [
         [0, 'early'],
         [20_000, 'a'],
@@ -118,8 +120,8 @@ export function learningCases(suite: SuiteContext): void {
         await send(start + at, lease);
       }
       const result = await refuse({ now: start + 23_100, leaseId: 'refused', limits: [{ bucket: history }] });
-      expect(result.learnt[0]).toMatchObject({ limit: 3, windowMs: 10_000 });
-      expect(result.block).toMatchObject({ until: start + 30_000 });
+      expect(result.learnt[0]).toMatchObject({ limit: 3, windowMs: 10_000 + arrival });
+      expect(result.block).toMatchObject({ until: start + 30_000 + arrival });
     });
 
     it('counts a silent provider that opens its window at the first request by that window alone', async () => {
@@ -138,8 +140,8 @@ export function learningCases(suite: SuiteContext): void {
         await send(start + at, lease);
       }
       const result = await refuse({ now: start + 12_100, leaseId: 'refused', limits: [{ bucket: history }] });
-      expect(result.learnt[0]).toMatchObject({ limit: 4, windowMs: 10_000 });
-      expect(result.block).toMatchObject({ until: start + 20_000 });
+      expect(result.learnt[0]).toMatchObject({ limit: 4, windowMs: 10_000 + arrival });
+      expect(result.block).toMatchObject({ until: start + 20_000 + arrival });
     });
 
     it('learns nothing and releases one probe when nothing was accepted before the 429', async () => {
