@@ -847,16 +847,12 @@ local function learnLimit(known, history, limit, now, refusedAt, defaultWindowMs
       if entry.at >= runStart then table.insert(run, entry) end
     end
   end
-  -- Without a reset to measure the window against, what is counted is what the provider
-  -- accepted in the window known or assumed before the refusal, not the whole run: the smaller
-  -- of a sliding window's count and that of a window opened at the first request (NVIDIA).
-  local counted
-  if present(limit.resetAt) == nil then
-    local assumedWindow = present(limit.windowMs) or learntWindow or defaultWindowMs
-    counted = math.min(unitsSince(run, refusedAt - assumedWindow), unitsInOpenedWindow(before, assumedWindow))
-  else
-    counted = unitsSince(run, -math.huge)
-  end
+  -- What is counted is what the provider accepted in the window known or assumed before the
+  -- refusal (to the reset if that is longer), not the whole run: the smaller of a sliding
+  -- window's count and that of a window opened at the first request (NVIDIA).
+  local countWindow = present(limit.windowMs) or learntWindow or defaultWindowMs
+  if present(limit.resetAt) ~= nil then countWindow = math.max(countWindow, limit.resetAt - refusedAt) end
+  local counted = math.min(unitsSince(run, refusedAt - countWindow), unitsInOpenedWindow(before, countWindow))
   local countable = limit.bucket.kind == 'requests' or own ~= nil
   local stated = present(limit.limit)
   local units

@@ -199,10 +199,10 @@ export function planRefuse(tables: StoreTables, input: RefuseInput): RefuseResul
 
 /**
  * One learnt limit: `limit` units in a window. The units are the limit the provider stated,
- * else those counted in the current run (the requests sent since the last block ended; without
- * a reset, only those within the window known or assumed, sliding or opened at the first
- * request), else the limit learnt before. The window is the one the provider stated, else the
- * time from the request the provider still counted (the `limit`-th most recent before the
+ * else those counted in the current run (the requests sent since the last block ended, only
+ * those within the window known or assumed, or up to the reset if that is longer, sliding or
+ * opened at the first request), else the limit learnt before. The window is the one the
+ * provider stated, else the time from the request the provider still counted (the `limit`-th most recent before the
  * refusal) to the reset it gave, else the one learnt before, else the assumed one. Returns
  * undefined when there is nothing to learn: a refusal older than the current run, or nothing
  * counted or known.
@@ -222,16 +222,20 @@ function learnLimit(
   const state: BucketState = known ? { ...known, log: [...known.log] } : emptyBucket(limit.bucket, now);
   const learntUnits = state.learnt !== undefined ? state.limit : null;
   const learntWindow = state.learnt !== undefined && state.windowMs !== null ? state.windowMs : undefined;
-  // Without a reset to measure the window against, what is counted is what the provider
-  // accepted in the window known or assumed before the refusal, not the whole run.
-  // A window that slides and one the provider opens at the first request after the last one
-  // closed (NVIDIA) count differently; the smaller count is the one both allow.
+  // What is counted is what the provider accepted in the window known or assumed before the
+  // refusal, not the whole run (a run can span windows: a daily quota that ran out blocks
+  // nothing, so the run goes on across it). A reset only lengthens that window: the provider
+  // counts the refused request's window until then. A window that slides and one the provider
+  // opens at the first request after the last one closed (NVIDIA) count differently; the
+  // smaller count is the one both allow.
   const run = before.filter((entry) => entry.at >= runStart);
   const assumedWindow = limit.windowMs ?? learntWindow ?? context.defaultWindowMs;
-  const counted =
-    limit.resetAt === undefined
-      ? Math.min(unitsSince(run, refusedAt - assumedWindow), unitsInOpenedWindow(before, assumedWindow))
-      : unitsSince(run, -Infinity);
+  const countWindow =
+    limit.resetAt === undefined ? assumedWindow : Math.max(assumedWindow, limit.resetAt - refusedAt);
+  const counted = Math.min(
+    unitsSince(run, refusedAt - countWindow),
+    unitsInOpenedWindow(before, countWindow),
+  );
   const countable = limit.bucket.kind === 'requests' || own !== undefined;
   const units = limit.limit ?? (countable && counted > 0 ? counted : (learntUnits ?? 0));
   if (!(units > 0)) return undefined;

@@ -124,6 +124,30 @@ export function learningCases(suite: SuiteContext): void {
       expect(result.block).toMatchObject({ until: start + 30_000 + arrival });
     });
 
+    it('counts, with a reset given, only the window before the 429, not a run that went on across a daily refill', async () => {
+      // A daily quota that ran out blocks nothing, so the run began at the first request (0 s).
+      // The 429 at 16.4 s gives a reset 10 s on; the window it counts holds the last four.
+      for (const [at, lease] of [
+        [0, 'yesterday'],
+        [10_000, 'a'],
+        [10_400, 'b'],
+        [10_800, 'c'],
+        [16_000, 'd'],
+        [16_400, 'refused'],
+      ] as const) {
+        await send(start + at, lease);
+      }
+      const result = await refuse({
+        now: start + 16_450,
+        leaseId: 'refused',
+        limits: [{ bucket: history }],
+        block: { scope, state: 'cooldown', reason: '429', until: start + 26_400 },
+      });
+      // Four from the oldest still counted (10 s) to the reset (26.4 s), not five in 26.4 s.
+      expect(result.learnt[0]).toMatchObject({ limit: 4, windowMs: 16_400 });
+      expect(result.block).toMatchObject({ until: start + 26_400, release: 'all' });
+    });
+
     it('counts a silent provider that opens its window at the first request by that window alone', async () => {
       // A 10 s window opened at 0 took three; the next opened at 10 s took four before the 429.
       // Ten seconds back from the 429 hold six, but no window held more than four.
