@@ -4,6 +4,7 @@
  * Docker entry says what is wrong and what to do instead of crash-looping on a bare EACCES,
  * and an admin edit it cannot write back answers an error naming the file (and is logged).
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,21 @@ import { stringify } from 'yaml';
 import { type SpawnedServer, spawnServer } from '../testing/spawn-server.ts';
 
 const runAs = { uid: 1000, gid: 1000 };
+/**
+ * Whether uid 1000 can run this checkout's Node and read its sources at all: a clone inside a
+ * folder only root may enter (`mktemp -d` makes them 0700) cannot be run as another user, and
+ * these cases would only time out there instead of testing anything.
+ */
+const reachable =
+  process.getuid?.() === 0 &&
+  spawnSync(
+    process.execPath,
+    ['-e', `require('node:fs').accessSync(${JSON.stringify(import.meta.filename)})`],
+    {
+      ...runAs,
+      stdio: 'ignore',
+    },
+  ).status === 0;
 const adminKey = 'admin-key-permissions-0001';
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -53,7 +69,7 @@ function start(paths: { directory: string; dataPath: string }): SpawnedServer {
   return server;
 }
 
-describe('files the server user may not touch', () => {
+describe.skipIf(!reachable)('files the server user may not touch (as uid 1000)', () => {
   it('a config it cannot read: exit 1 with the file, its owner and mode, the uid, and the fix', async () => {
     const paths = layout(0o600);
     const { code, output } = await start(paths).exited;
