@@ -81,7 +81,15 @@ export class BackgroundProbes {
     const tracker = this.#options.tracker();
     // Through the store like any attempt (one probe across replicas), but spending no quota.
     const acquired = await tracker.acquire(candidate, 0, { blocksOnly: true }).catch(() => undefined);
-    if (!acquired?.ok) return;
+    if (!acquired) return;
+    if (!acquired.ok) {
+      // A timer can fire a millisecond before the open time ends, as the clock reads it: the
+      // circuit is still open, so the probe waits for its end instead of being dropped.
+      const { state, until } = acquired.skip;
+      if (state === 'circuit-open' && until !== undefined)
+        this.schedule(candidate, Math.max(until, this.#options.now() + 1));
+      return;
+    }
     const { lease } = acquired;
     if (!lease.probes.includes(candidate.scopes.entry)) {
       // The circuit closed meanwhile (a client's probe answered): nothing to decide.
