@@ -251,14 +251,19 @@ function ChainEditor({
     );
   };
 
-  const strategy: Strategy = chain.strategy ?? 'ordered';
+  // The chosen order shows at once (tiers appear or go), not when the server's config comes back.
+  const [chosenStrategy, setChosenStrategy] = useState<Strategy | undefined>();
+  const strategy: Strategy = chosenStrategy ?? chain.strategy ?? 'ordered';
   const changeStrategy = (next: Strategy) => {
+    setChosenStrategy(next);
     setSave({ state: 'saving' });
     updateChain.mutate(
       { strategy: next },
       {
         onSuccess: () => setSave({ state: 'saved', at: Date.now() }),
         onError: (error) => setSave({ state: 'failed', error }),
+        // Settled after the config is fetched again (or the save failed): the server's value shows.
+        onSettled: () => setChosenStrategy(undefined),
       },
     );
   };
